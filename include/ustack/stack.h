@@ -1,0 +1,62 @@
+/*
+ * ustack: one stack object holds everything (tables, timers, clock, secrets,
+ * counters); there is no global state, so a process may run many stacks.
+ *
+ * Conventions of the whole public API (ust_*): functions return 0 or a count on
+ * success and -1 with errno set on failure; constructors return NULL with errno.
+ * A stack is driven by one thread (ust_stack_poll); socket calls from other
+ * threads are serialised by the stack.
+ */
+#ifndef USTACK_STACK_H
+#define USTACK_STACK_H
+
+#include <stdint.h>
+
+#ifndef UST_API
+#define UST_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ust_stack;
+
+enum ust_clock_mode {
+	UST_CLOCK_REAL = 0,     /* CLOCK_MONOTONIC */
+	UST_CLOCK_VIRTUAL = 1,  /* moves only through ust_stack_advance() */
+};
+
+struct ust_stack_config {
+	const char *name;             /* shown in traces and captures; default "ustack" */
+	enum ust_clock_mode clock;
+	uint64_t clock_start_ns;      /* virtual clock's first reading */
+	uint64_t seed;                /* 0: secrets from the system CSPRNG; else reproducible */
+	uint32_t pkt_buf_size;        /* bytes per packet buffer; 0: 2048 */
+	uint32_t pkt_pool_max;        /* packet buffers at most; 0: 65536 */
+};
+
+/* Fills cfg with the defaults (real clock, random secrets). */
+UST_API void ust_stack_config_init(struct ust_stack_config *cfg);
+/* cfg may be NULL for the defaults. NULL with errno EINVAL (bad config),
+ * ENOMEM, or EIO (no randomness). */
+UST_API struct ust_stack *ust_stack_new(const struct ust_stack_config *cfg);
+UST_API void ust_stack_free(struct ust_stack *st);
+UST_API const char *ust_stack_name(const struct ust_stack *st);
+
+/* The stack's clock, in nanoseconds. */
+UST_API uint64_t ust_stack_now(const struct ust_stack *st);
+/* Virtual clock only (else EINVAL): moves time forward by ns, then runs what
+ * became due (timers, delayed packets). */
+UST_API int ust_stack_advance(struct ust_stack *st, uint64_t ns);
+/* Runs due timers and takes in what the devices have; returns the number of
+ * events handled (0: nothing to do). */
+UST_API int ust_stack_poll(struct ust_stack *st);
+/* When the stack next has work without new input (a timer or a delayed packet),
+ * in the clock's nanoseconds; UINT64_MAX when nothing is pending. */
+UST_API uint64_t ust_stack_next_event(const struct ust_stack *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

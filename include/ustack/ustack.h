@@ -1,0 +1,9 @@
+/* ustack: a userspace TCP/IPv4 stack whose connection setup behaves like Linux's. */
+#ifndef USTACK_H
+#define USTACK_H
+
+#include "ustack/stack.h"
+#include "ustack/netdev.h"
+#include "ustack/stats.h"
+
+#endif

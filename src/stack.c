@@ -1,0 +1,242 @@
+/*
+ * The stack object: creates each layer and wires them together. This is the only
+ * file that knows every layer; the layers know only what is below them and the
+ * core they share.
+ *
+ * Event flow: ust_stack_poll() -> read the clock once -> run due timers ->
+ * poll each device (each received frame goes up through its rx handler).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stack.h"
+
+#define UST_DEFAULT_POOL_MAX 65536
+#define UST_POLL_BUDGET 64
+/* ifindex 1 is kept for a loopback device, as in Linux. */
+#define UST_FIRST_IFINDEX 2
+
+struct ust_stack {
+	struct ust_core core;
+	struct ust_list netdevs;
+	int next_ifindex;
+};
+
+void ust_stack_config_init(struct ust_stack_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = "ustack";
+	cfg->clock = UST_CLOCK_REAL;
+}
+
+static int config_check(const struct ust_stack_config *cfg)
+{
+	if (cfg->clock != UST_CLOCK_REAL && cfg->clock != UST_CLOCK_VIRTUAL)
+		return -EINVAL;
+	if (cfg->pkt_buf_size && cfg->pkt_buf_size < UST_PKT_HEADROOM + 64)
+		return -EINVAL;
+	if (cfg->name && strlen(cfg->name) >= sizeof(((struct ust_core *)0)->name))
+		return -EINVAL;
+	return 0;
+}
+
+struct ust_stack *ust_stack_new(const struct ust_stack_config *cfg)
+{
+	struct ust_stack_config defaults;
+	struct ust_stack *st;
+	int err;
+
+	if (!cfg) {
+		ust_stack_config_init(&defaults);
+		cfg = &defaults;
+	}
+	err = config_check(cfg);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(st->core.name, sizeof(st->core.name), "%s", cfg->name ? cfg->name : "ustack");
+	ust_clock_init(&st->core.clock, cfg->clock, cfg->clock_start_ns);
+	ust_core_update_now(&st->core);
+	ust_timer_wheel_init(&st->core.timers, ust_jiffies(&st->core));
+	err = ust_pktpool_init(&st->core.pool, cfg->pkt_buf_size,
+			       cfg->pkt_pool_max ? cfg->pkt_pool_max : UST_DEFAULT_POOL_MAX);
+	if (!err)
+		err = ust_secrets_init(&st->core.secrets, cfg->seed);
+	if (err) {
+		free(st);
+		errno = -err;
+		return NULL;
+	}
+	/* The PRNG stream differs from the secrets even for the same seed. */
+	ust_rng_seed(&st->core.rng, cfg->seed ? cfg->seed ^ 0x9e3779b97f4a7c15ULL : 0);
+	ust_list_init(&st->netdevs);
+	st->next_ifindex = UST_FIRST_IFINDEX;
+	return st;
+}
+
+void ust_stack_free(struct ust_stack *st)
+{
+	struct ust_list *pos, *tmp;
+
+	if (!st)
+		return;
+	ust_list_for_each_safe(pos, tmp, &st->netdevs) {
+		struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
+
+		ust_list_del(&dev->node);
+		ust_netdev_destroy(dev);
+		free(dev);
+	}
+	ust_pktpool_destroy(&st->core.pool);
+	free(st);
+}
+
+const char *ust_stack_name(const struct ust_stack *st) { return st->core.name; }
+uint64_t ust_stack_now(const struct ust_stack *st) { return ust_clock_read(&st->core.clock); }
+struct ust_core *ust_stack_core(struct ust_stack *st) { return &st->core; }
+
+void ust_stack_attach_netdev(struct ust_stack *st, struct ust_netdev *dev, const char *prefix)
+{
+	unsigned n = 0;
+	struct ust_list *pos;
+
+	ust_list_for_each(pos, &st->netdevs)
+		if (strncmp(ust_list_entry(pos, struct ust_netdev, node)->name, prefix, strlen(prefix)) == 0)
+			n++;
+	snprintf(dev->name, sizeof(dev->name), "%s%u", prefix, n);
+	dev->ifindex = st->next_ifindex++;
+	ust_list_add_tail(&st->netdevs, &dev->node);
+}
+
+struct ust_netdev *ust_stack_netdev(struct ust_stack *st, int ifindex)
+{
+	struct ust_list *pos;
+
+	ust_list_for_each(pos, &st->netdevs) {
+		struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
+
+		if (dev->ifindex == ifindex)
+			return dev;
+	}
+	return NULL;
+}
+
+int ust_memlink_create(struct ust_stack *sa, struct ust_stack *sb,
+		       const struct ust_memlink_config *cfg,
+		       struct ust_netdev **a, struct ust_netdev **b)
+{
+	struct ust_memlink_config defaults;
+	int err;
+
+	if (!sa || !sb || sa == sb || !a || !b) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!cfg) {
+		ust_memlink_config_init(&defaults);
+		cfg = &defaults;
+	}
+	err = ust_memlink_pair(&sa->core, &sb->core, cfg, a, b);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	ust_stack_attach_netdev(sa, *a, "mem");
+	ust_stack_attach_netdev(sb, *b, "mem");
+	return 0;
+}
+
+/* One pass: due timers, then up to a budget of frames from each device. */
+int ust_stack_poll(struct ust_stack *st)
+{
+	struct ust_list *pos;
+	int work;
+
+	ust_core_update_now(&st->core);
+	work = (int)ust_timer_wheel_run(&st->core.timers, ust_jiffies(&st->core));
+	ust_list_for_each(pos, &st->netdevs) {
+		struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
+
+		work += dev->ops->poll(dev, UST_POLL_BUDGET);
+	}
+	return work;
+}
+
+uint64_t ust_stack_next_event(const struct ust_stack *st)
+{
+	uint64_t next = UINT64_MAX, tick;
+	const struct ust_list *pos;
+
+	tick = ust_timer_wheel_next(&st->core.timers);
+	if (tick != UST_TIMER_NEVER)
+		next = tick * UST_TICK_NS;
+	ust_list_for_each(pos, &st->netdevs) {
+		const struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
+
+		if (dev->ops->next_event)
+			next = UST_MIN(next, dev->ops->next_event(dev));
+	}
+	return next;
+}
+
+/*
+ * Steps the virtual clock through every event on the way to now+ns, so a timer
+ * due at 1 s runs with the clock reading 1 s and the packets it sends carry that
+ * time, even when a test jumps by a minute.
+ */
+int ust_stack_advance(struct ust_stack *st, uint64_t ns)
+{
+	uint64_t target, next;
+
+	if (st->core.clock.mode != UST_CLOCK_VIRTUAL || st->core.clock.virt_ns + ns < st->core.clock.virt_ns) {
+		errno = EINVAL;
+		return -1;
+	}
+	target = st->core.clock.virt_ns + ns;
+	for (;;) {
+		while (ust_stack_poll(st) > 0)
+			;
+		next = ust_stack_next_event(st);
+		/* A wheel bound for a far timer may read <= now until it cascades;
+		 * a tick forward always makes progress. */
+		if (next <= st->core.clock.virt_ns)
+			next = st->core.clock.virt_ns + UST_TICK_NS;
+		if (next > target)
+			break;
+		ust_clock_set(&st->core.clock, next);
+	}
+	ust_clock_set(&st->core.clock, target);
+	while (ust_stack_poll(st) > 0)
+		;
+	return 0;
+}
+
+int ust_stats_get(const struct ust_stack *st, const char *name, uint64_t *value)
+{
+	int f = ust_mib_lookup(name);
+
+	if (f < 0 || !value) {
+		errno = f < 0 ? ENOENT : EINVAL;
+		return -1;
+	}
+	*value = st->core.mib.v[f];
+	return 0;
+}
+
+int ust_stats_dump(const struct ust_stack *st, FILE *f, int flags)
+{
+	int n = ust_mib_dump(&st->core.mib, f, flags & UST_STATS_ZEROS);
+
+	if (n < 0) {
+		errno = -n;
+		return -1;
+	}
+	return n;
+}

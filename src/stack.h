@@ -1,0 +1,16 @@
+/* Internal view of a stack for the files that wire layers together and for tests. */
+#ifndef UST_STACK_INTERNAL_H
+#define UST_STACK_INTERNAL_H
+
+#include "core/core.h"
+#include "netdev/netdev.h"
+#include "ustack/ustack.h"
+
+struct ust_core *ust_stack_core(struct ust_stack *st);
+/* Takes ownership of dev (allocated with malloc/calloc): names it prefix+N,
+ * gives it the next ifindex and adds it to the device list. */
+void ust_stack_attach_netdev(struct ust_stack *st, struct ust_netdev *dev, const char *prefix);
+/* The device with this ifindex, or NULL. */
+struct ust_netdev *ust_stack_netdev(struct ust_stack *st, int ifindex);
+
+#endif

@@ -1,0 +1,23 @@
+/* The ustack command: one file per subcommand, each an entry in cli.c's table. */
+#ifndef UST_TOOLS_CLI_H
+#define UST_TOOLS_CLI_H
+
+/* Exit codes every subcommand uses. */
+enum {
+	UST_EXIT_OK = 0,
+	UST_EXIT_FAIL = 1,      /* the command ran and what it checked failed */
+	UST_EXIT_USAGE = 2,     /* bad arguments */
+	UST_EXIT_SETUP = 3,     /* could not set up (device, permission, file) */
+};
+
+struct ust_cli_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv);
+	void (*usage)(void);
+};
+
+int ust_cmd_demo(int argc, char **argv);
+void ust_cmd_demo_usage(void);
+
+#endif
