@@ -34,7 +34,7 @@ struct ust_secrets {
 };
 
 /* seed 0: seed from libsodium's CSPRNG. Otherwise the sequence is a pure
- * function of seed. */
+ * function of seed (the state is four splitmix64 outputs from seed). */
 void ust_rng_seed(struct ust_rng *r, uint64_t seed);
 uint64_t ust_rng_u64(struct ust_rng *r);
 static inline uint32_t ust_rng_u32(struct ust_rng *r) { return (uint32_t)(ust_rng_u64(r) >> 32); }
@@ -43,11 +43,16 @@ uint32_t ust_rng_below(struct ust_rng *r, uint32_t n);
 /* True with probability p (0 <= p <= 1). */
 int ust_rng_chance(struct ust_rng *r, double p);
 
-/* seed 0: from libsodium's CSPRNG; otherwise derived from seed.
+/* seed 0: from libsodium's CSPRNG; otherwise derived from seed by
+ * randombytes_buf_deterministic under the 32-byte seed "u64 seed little-endian
+ * (8 bytes) || the ASCII tag \"ustack secrets v1\" zero-padded (24 bytes)"; the
+ * stream fills net_secret, ts_secret, cookie_secret[0], cookie_secret[1],
+ * hash_seed (LE), isn_base (LE) in that order. Every field is written.
  * Returns 0, or -EIO if libsodium cannot initialise. */
 int ust_secrets_init(struct ust_secrets *s, uint64_t seed);
 
-/* SipHash-2-4 of in[0..len) under a 16-byte key. */
+/* SipHash-2-4 of in[0..len) under a 16-byte key; the 8 output bytes read as a
+ * little-endian u64 (the value the SipHash paper prints). */
 uint64_t ust_siphash(const uint8_t key[UST_KEY_BYTES], const void *in, size_t len);
 
 /* Keyed mixing of up to three 32-bit words; well spread in every bit. */
