@@ -11,8 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "stack.h"
+#include "ipv4/ipv4.h"
+#include "socket/socket.h"
+#include "tcp/tcp.h"
 
 #define UST_DEFAULT_POOL_MAX 65536
+#define UST_DEFAULT_MAX_SOCKETS (1u << 20)
+#define UST_DEFAULT_EHASH 16384
 #define UST_POLL_BUDGET 64
 /* ifindex 1 is kept for a loopback device, as in Linux. */
 #define UST_FIRST_IFINDEX 2
@@ -21,6 +26,10 @@ struct ust_stack {
 	struct ust_core core;
 	struct ust_list netdevs;
 	int next_ifindex;
+	struct ust_ipv4 ipv4;
+	struct ust_tcp tcp;
+	struct ust_sockets sockets;
+	pthread_mutex_t lock;         /* socket calls vs the stack's thread */
 };
 
 void ust_stack_config_init(struct ust_stack_config *cfg)
@@ -45,6 +54,7 @@ struct ust_stack *ust_stack_new(const struct ust_stack_config *cfg)
 {
 	struct ust_stack_config defaults;
 	struct ust_stack *st;
+	uint32_t max_socks;
 	int err;
 
 	if (!cfg) {
@@ -63,6 +73,7 @@ struct ust_stack *ust_stack_new(const struct ust_stack_config *cfg)
 	}
 	snprintf(st->core.name, sizeof(st->core.name), "%s", cfg->name ? cfg->name : "ustack");
 	ust_clock_init(&st->core.clock, cfg->clock, cfg->clock_start_ns);
+	ust_sysctl_init(&st->core.sysctl);
 	ust_core_update_now(&st->core);
 	ust_timer_wheel_init(&st->core.timers, ust_jiffies(&st->core));
 	err = ust_pktpool_init(&st->core.pool, cfg->pkt_buf_size,
@@ -78,6 +89,25 @@ struct ust_stack *ust_stack_new(const struct ust_stack_config *cfg)
 	ust_rng_seed(&st->core.rng, cfg->seed ? cfg->seed ^ 0x9e3779b97f4a7c15ULL : 0);
 	ust_list_init(&st->netdevs);
 	st->next_ifindex = UST_FIRST_IFINDEX;
+	err = ust_ipv4_init(&st->ipv4, &st->core);
+	if (err) {
+		ust_pktpool_destroy(&st->core.pool);
+		free(st);
+		errno = -err;
+		return NULL;
+	}
+	max_socks = cfg->max_sockets ? cfg->max_sockets : UST_DEFAULT_MAX_SOCKETS;
+	err = ust_tcp_init(&st->tcp, &st->core, &st->ipv4,
+			   cfg->ehash_entries ? cfg->ehash_entries : UST_DEFAULT_EHASH, max_socks);
+	if (err) {
+		ust_ipv4_destroy(&st->ipv4);
+		ust_pktpool_destroy(&st->core.pool);
+		free(st);
+		errno = -err;
+		return NULL;
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	ust_sockets_init(&st->sockets, &st->tcp, &st->lock, max_socks);
 	return st;
 }
 
@@ -87,6 +117,9 @@ void ust_stack_free(struct ust_stack *st)
 
 	if (!st)
 		return;
+	ust_sockets_destroy(&st->sockets);
+	ust_tcp_destroy(&st->tcp);
+	ust_ipv4_destroy(&st->ipv4);   /* frees queued packets before the pool goes */
 	ust_list_for_each_safe(pos, tmp, &st->netdevs) {
 		struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
 
@@ -95,12 +128,16 @@ void ust_stack_free(struct ust_stack *st)
 		free(dev);
 	}
 	ust_pktpool_destroy(&st->core.pool);
+	ust_trace_destroy(&st->core.trace);
+	pthread_mutex_destroy(&st->lock);
 	free(st);
 }
 
 const char *ust_stack_name(const struct ust_stack *st) { return st->core.name; }
 uint64_t ust_stack_now(const struct ust_stack *st) { return ust_clock_read(&st->core.clock); }
 struct ust_core *ust_stack_core(struct ust_stack *st) { return &st->core; }
+void ust_stack_lock(struct ust_stack *st) { pthread_mutex_lock(&st->lock); }
+void ust_stack_unlock(struct ust_stack *st) { pthread_mutex_unlock(&st->lock); }
 
 void ust_stack_attach_netdev(struct ust_stack *st, struct ust_netdev *dev, const char *prefix)
 {
@@ -113,6 +150,25 @@ void ust_stack_attach_netdev(struct ust_stack *st, struct ust_netdev *dev, const
 	snprintf(dev->name, sizeof(dev->name), "%s%u", prefix, n);
 	dev->ifindex = st->next_ifindex++;
 	ust_list_add_tail(&st->netdevs, &dev->node);
+	/* On ENOMEM the device stays without IPv4 and drops what it receives. */
+	(void)ust_ipv4_netdev_register(&st->ipv4, dev);
+}
+
+struct ust_ipv4 *ust_stack_ipv4(struct ust_stack *st) { return &st->ipv4; }
+struct ust_tcp *ust_stack_tcp(struct ust_stack *st) { return &st->tcp; }
+struct ust_sockets *ust_stack_sockets(struct ust_stack *st) { return &st->sockets; }
+
+struct ust_netdev *ust_stack_netdev_by_name(struct ust_stack *st, const char *name)
+{
+	struct ust_list *pos;
+
+	ust_list_for_each(pos, &st->netdevs) {
+		struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
+
+		if (!strcmp(dev->name, name))
+			return dev;
+	}
+	return NULL;
 }
 
 struct ust_netdev *ust_stack_netdev(struct ust_stack *st, int ifindex)
@@ -154,7 +210,7 @@ int ust_memlink_create(struct ust_stack *sa, struct ust_stack *sb,
 }
 
 /* One pass: due timers, then up to a budget of frames from each device. */
-int ust_stack_poll(struct ust_stack *st)
+static int stack_poll_locked(struct ust_stack *st)
 {
 	struct ust_list *pos;
 	int work;
@@ -169,7 +225,17 @@ int ust_stack_poll(struct ust_stack *st)
 	return work;
 }
 
-uint64_t ust_stack_next_event(const struct ust_stack *st)
+int ust_stack_poll(struct ust_stack *st)
+{
+	int work;
+
+	pthread_mutex_lock(&st->lock);
+	work = stack_poll_locked(st);
+	pthread_mutex_unlock(&st->lock);
+	return work;
+}
+
+static uint64_t next_event_locked(const struct ust_stack *st)
 {
 	uint64_t next = UINT64_MAX, tick;
 	const struct ust_list *pos;
@@ -186,6 +252,28 @@ uint64_t ust_stack_next_event(const struct ust_stack *st)
 	return next;
 }
 
+uint64_t ust_stack_next_event(const struct ust_stack *st)
+{
+	pthread_mutex_t *lock = (pthread_mutex_t *)&st->lock;
+	uint64_t next;
+
+	pthread_mutex_lock(lock);
+	next = next_event_locked(st);
+	pthread_mutex_unlock(lock);
+	return next;
+}
+
+/* Sets the virtual clock and runs everything due, under the stack lock. */
+static void step_to(struct ust_stack *st, uint64_t t)
+{
+	pthread_mutex_lock(&st->lock);
+	if (t > st->core.clock.virt_ns)
+		ust_clock_set(&st->core.clock, t);
+	while (stack_poll_locked(st) > 0)
+		;
+	pthread_mutex_unlock(&st->lock);
+}
+
 /*
  * Steps the virtual clock through every event on the way to now+ns, so a timer
  * due at 1 s runs with the clock reading 1 s and the packets it sends carry that
@@ -193,28 +281,27 @@ uint64_t ust_stack_next_event(const struct ust_stack *st)
  */
 int ust_stack_advance(struct ust_stack *st, uint64_t ns)
 {
-	uint64_t target, next;
+	uint64_t target, next, now;
 
 	if (st->core.clock.mode != UST_CLOCK_VIRTUAL || st->core.clock.virt_ns + ns < st->core.clock.virt_ns) {
 		errno = EINVAL;
 		return -1;
 	}
-	target = st->core.clock.virt_ns + ns;
+	now = st->core.clock.virt_ns;
+	target = now + ns;
+	step_to(st, now);
 	for (;;) {
-		while (ust_stack_poll(st) > 0)
-			;
 		next = ust_stack_next_event(st);
+		now = ust_stack_now(st);
 		/* A wheel bound for a far timer may read <= now until it cascades;
 		 * a tick forward always makes progress. */
-		if (next <= st->core.clock.virt_ns)
-			next = st->core.clock.virt_ns + UST_TICK_NS;
+		if (next <= now)
+			next = now + UST_TICK_NS;
 		if (next > target)
 			break;
-		ust_clock_set(&st->core.clock, next);
+		step_to(st, next);
 	}
-	ust_clock_set(&st->core.clock, target);
-	while (ust_stack_poll(st) > 0)
-		;
+	step_to(st, target);
 	return 0;
 }
 

@@ -7,6 +7,17 @@
 #include "ustack/ustack.h"
 
 struct ust_core *ust_stack_core(struct ust_stack *st);
+/* The stack lock: every socket call and every poll hold it. */
+void ust_stack_lock(struct ust_stack *st);
+void ust_stack_unlock(struct ust_stack *st);
+/* The stack's IPv4 layer (src/ipv4/ipv4.h). */
+struct ust_ipv4;
+struct ust_ipv4 *ust_stack_ipv4(struct ust_stack *st);
+struct ust_tcp;
+struct ust_sockets;
+struct ust_tcp *ust_stack_tcp(struct ust_stack *st);
+struct ust_sockets *ust_stack_sockets(struct ust_stack *st);
+struct ust_netdev *ust_stack_netdev_by_name(struct ust_stack *st, const char *name);
 /* Takes ownership of dev (allocated with malloc/calloc): names it prefix+N,
  * gives it the next ifindex and adds it to the device list. */
 void ust_stack_attach_netdev(struct ust_stack *st, struct ust_netdev *dev, const char *prefix);

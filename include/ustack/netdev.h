@@ -6,7 +6,9 @@
 #ifndef USTACK_NETDEV_H
 #define USTACK_NETDEV_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "ustack/stack.h"
 
 #ifdef __cplusplus
@@ -52,6 +54,20 @@ UST_API void ust_memlink_config_init(struct ust_memlink_config *cfg);
 UST_API int ust_memlink_create(struct ust_stack *sa, struct ust_stack *sb,
 			       const struct ust_memlink_config *cfg,
 			       struct ust_netdev **a, struct ust_netdev **b);
+
+/*
+ * pipe: a device whose far end is the application. ust_pipe_inject() hands
+ * the stack one frame (an Ethernet frame or an IPv4 packet, by framing), which
+ * it receives at once; ust_pipe_read() takes the oldest frame the stack sent
+ * (0 when none is waiting; -1 with EMSGSIZE when buf is too small, the frame
+ * stays). For tests, script runners and adapters. Names are "pipe0", ...
+ * mtu 0 means 1500.
+ */
+UST_API int ust_pipe_create(struct ust_stack *st, enum ust_framing framing, uint32_t mtu,
+			    struct ust_netdev **dev);
+UST_API int ust_pipe_inject(struct ust_netdev *dev, const void *frame, size_t len);
+UST_API ssize_t ust_pipe_read(struct ust_netdev *dev, void *buf, size_t len);
+UST_API size_t ust_pipe_pending(struct ust_netdev *dev);
 
 UST_API const char *ust_netdev_name(const struct ust_netdev *dev);
 UST_API int ust_netdev_ifindex(const struct ust_netdev *dev);

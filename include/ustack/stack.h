@@ -10,6 +10,7 @@
 #ifndef USTACK_STACK_H
 #define USTACK_STACK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifndef UST_API
@@ -34,6 +35,8 @@ struct ust_stack_config {
 	uint64_t seed;                /* 0: secrets from the system CSPRNG; else reproducible */
 	uint32_t pkt_buf_size;        /* bytes per packet buffer; 0: 2048 */
 	uint32_t pkt_pool_max;        /* packet buffers at most; 0: 65536 */
+	uint32_t max_sockets;         /* sockets and request socks at most; 0: 1048576 */
+	uint32_t ehash_entries;       /* initial established-hash buckets; 0: 16384 (grows) */
 };
 
 /* Fills cfg with the defaults (real clock, random secrets). */
@@ -55,6 +58,16 @@ UST_API int ust_stack_poll(struct ust_stack *st);
 /* When the stack next has work without new input (a timer or a delayed packet),
  * in the clock's nanoseconds; UINT64_MAX when nothing is pending. */
 UST_API uint64_t ust_stack_next_event(const struct ust_stack *st);
+
+/*
+ * Settings, by the name of the Linux sysctl they mirror, with or without its
+ * "net.ipv4." / "net.core." prefix: ust_sysctl_write(st, "tcp_syncookies", "0"),
+ * ust_sysctl_write(st, "net.ipv4.ip_local_port_range", "40000 40999").
+ * Defaults are those of a fresh network namespace of Linux 6.x.
+ * -1 with ENOENT (unknown name), EINVAL (bad value), ENOSPC (buf too small).
+ */
+UST_API int ust_sysctl_write(struct ust_stack *st, const char *name, const char *value);
+UST_API int ust_sysctl_read(struct ust_stack *st, const char *name, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,9 @@
 
 #include "ustack/stack.h"
 #include "ustack/netdev.h"
+#include "ustack/socket.h"
 #include "ustack/stats.h"
+#include "ustack/ip.h"
+#include "ustack/trace.h"
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * struct ust_core: what every layer of one stack shares, as Linux's struct net
  * is reached from every socket: the clock, the timers, the packet pool, the
- * random state and secrets, and the counters. There is no global state: each
+ * random state and secrets, the settings (sysctls) and the counters. There is no global state: each
  * stack has its own core, and two stacks in one process never touch each
  * other's.
  */
@@ -13,7 +13,9 @@
 #include "core/pktbuf.h"
 #include "core/random.h"
 #include "core/snmp.h"
+#include "core/sysctl.h"
 #include "core/timer.h"
+#include "core/trace.h"
 
 struct ust_core {
 	uint64_t now;                 /* ns; read from the clock once per event */
@@ -23,6 +25,8 @@ struct ust_core {
 	struct ust_rng rng;
 	struct ust_secrets secrets;
 	struct ust_mib mib;
+	struct ust_sysctl sysctl;
+	struct ust_trace trace;
 	char name[16];
 };
 

@@ -24,6 +24,7 @@
 	X(IPSTATS_MIB_OUTNOROUTES,       "IpOutNoRoutes") \
 	X(IPSTATS_MIB_REASMREQDS,        "IpReasmReqds") \
 	X(IPSTATS_MIB_REASMFAILS,        "IpReasmFails") \
+	X(IPSTATS_MIB_FRAGFAILS,         "IpFragFails") \
 	X(IPSTATS_MIB_OUTPKTS,           "IpOutTransmits") \
 	X(ICMP_MIB_INMSGS,               "IcmpInMsgs") \
 	X(ICMP_MIB_INERRORS,             "IcmpInErrors") \
@@ -89,7 +90,12 @@
 	X(IPSTATS_MIB_INBCASTPKTS,       "IpExtInBcastPkts") \
 	X(IPSTATS_MIB_INOCTETS,          "IpExtInOctets") \
 	X(IPSTATS_MIB_OUTOCTETS,         "IpExtOutOctets") \
-	X(IPSTATS_MIB_CSUMERRORS,        "IpExtInCsumErrors")
+	X(IPSTATS_MIB_INBCASTOCTETS,     "IpExtInBcastOctets") \
+	X(IPSTATS_MIB_CSUMERRORS,        "IpExtInCsumErrors") \
+	X(IPSTATS_MIB_NOECTPKTS,         "IpExtInNoECTPkts") \
+	X(IPSTATS_MIB_ECT1PKTS,          "IpExtInECT1Pkts") \
+	X(IPSTATS_MIB_ECT0PKTS,          "IpExtInECT0Pkts") \
+	X(IPSTATS_MIB_CEPKTS,            "IpExtInCEPkts")
 
 enum ust_mib_field {
 #define UST_MIB_ENUM(id, name) id,

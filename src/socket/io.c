@@ -1,0 +1,140 @@
+/*
+ * read/recv and write/send on a connected socket: in-order bytes out of the
+ * receive queue, bytes into segments. Blocking follows SO_RCVTIMEO/SO_SNDTIMEO
+ * and O_NONBLOCK/MSG_DONTWAIT as Linux's tcp_recvmsg does.
+ */
+#include <errno.h>
+#include <string.h>
+#include "socket/socket.h"
+#include "stack.h"
+
+static bool readable(const struct ust_sock *sk)
+{
+	return sk->rcv_queued || (sk->sk_shutdown & RCV_SHUTDOWN) || sk->sk_err ||
+	       sk->sk_state == TCP_CLOSE;
+}
+
+static ssize_t copy_out(struct ust_sock *sk, uint8_t *buf, size_t len, bool peek)
+{
+	struct ust_pkt *pkt = sk->rcv_head;
+	size_t done = 0;
+
+	while (pkt && done < len) {
+		size_t n = UST_MIN(len - done, (size_t)pkt->len);
+		struct ust_pkt *next = pkt->next;
+
+		memcpy(buf + done, pkt->data, n);
+		done += n;
+		if (peek) {
+			pkt = next;
+			continue;
+		}
+		if (n < pkt->len) {
+			ust_pkt_pull(pkt, (uint32_t)n);
+			break;
+		}
+		sk->rcv_head = next;
+		if (!next)
+			sk->rcv_tail = NULL;
+		ust_pkt_free(pkt);
+		pkt = next;
+	}
+	if (!peek) {
+		sk->rcv_queued -= (uint32_t)done;
+		sk->copied_seq += (uint32_t)done;
+	}
+	return (ssize_t)done;
+}
+
+static ssize_t tcp_recvmsg(struct ust_sockets *s, struct ust_sock *sk, void *buf, size_t len, int flags)
+{
+	bool nonblock = (sk->sk_flags & SOCK_NONBLOCK_F) || (flags & MSG_DONTWAIT);
+
+	if (sk->sk_state == TCP_LISTEN)
+		return -ENOTCONN;
+	if (!len)
+		return 0;
+	if (!readable(sk)) {
+		if (nonblock)
+			return -EAGAIN;
+		if (ust_sk_wait(s, sk, sk->sk_rcvtimeo, readable, false))
+			return -EAGAIN;
+	}
+	if (sk->rcv_queued)
+		return copy_out(sk, buf, len, flags & MSG_PEEK);
+	if (sk->sk_err) {
+		int err = sk->sk_err;
+
+		sk->sk_err = 0;
+		return -err;
+	}
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		return 0;
+	return sk->sk_state == TCP_CLOSE ? -ENOTCONN : -EAGAIN;
+}
+
+ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, int flags)
+{
+	struct ust_sockets *s = ust_stack_sockets(st);
+	struct ust_sock *sk;
+	ssize_t ret;
+
+	pthread_mutex_lock(s->lock);
+	ust_core_update_now(s->tcp->core);
+	sk = ust_fd_get(s, fd);
+	ret = sk ? tcp_recvmsg(s, sk, buf, len, flags) : -EBADF;
+	pthread_mutex_unlock(s->lock);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+ssize_t ust_read(struct ust_stack *st, int fd, void *buf, size_t len)
+{
+	return ust_recv(st, fd, buf, len, 0);
+}
+
+static ssize_t tcp_send(struct ust_sock *sk, const void *buf, size_t len)
+{
+	if (sk->sk_err) {
+		int err = sk->sk_err;
+
+		sk->sk_err = 0;
+		return -err;
+	}
+	if (sk->sk_shutdown & SEND_SHUTDOWN)
+		return -EPIPE;
+	if (!(TCPF(sk->sk_state) & (TCPF(TCP_ESTABLISHED) | TCPF(TCP_CLOSE_WAIT))))
+		return sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV ? -EAGAIN : -EPIPE;
+	if (len > UINT32_MAX)
+		len = UINT32_MAX;
+	int n = tcp_sendmsg(sk, buf, (uint32_t)len);
+
+	return n ? n : -EAGAIN;
+}
+
+ssize_t ust_send(struct ust_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+	struct ust_sockets *s = ust_stack_sockets(st);
+	struct ust_sock *sk;
+	ssize_t ret;
+
+	(void)flags;
+	pthread_mutex_lock(s->lock);
+	ust_core_update_now(s->tcp->core);
+	sk = ust_fd_get(s, fd);
+	ret = sk ? tcp_send(sk, buf, len) : -EBADF;
+	pthread_mutex_unlock(s->lock);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+ssize_t ust_write(struct ust_stack *st, int fd, const void *buf, size_t len)
+{
+	return ust_send(st, fd, buf, len, 0);
+}

@@ -1,0 +1,52 @@
+/*
+ * The socket layer: file descriptors over TCP sockets, the socket-call
+ * semantics of Linux's af_inet.c (inet_stream_connect, inet_accept, ...), and
+ * the waits of blocking calls.
+ *
+ * Locking: one mutex per stack (core->lock) serialises every call and the
+ * stack's own thread; a blocked call sleeps on its socket's condition variable
+ * (or the stack's poll condition) with the mutex released, and is woken by
+ * tcp_wake() from the stack's thread.
+ */
+#ifndef UST_SOCKET_SOCKET_H
+#define UST_SOCKET_SOCKET_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include "tcp/tcp.h"
+
+#define UST_FD_BASE 3
+
+struct ust_sockets {
+	struct ust_tcp *tcp;
+	pthread_mutex_t *lock;
+	pthread_cond_t poll_wq;       /* poll() sleepers: woken by any socket event */
+	uint32_t poll_waiters;
+	struct ust_sock **fds;        /* index fd - UST_FD_BASE */
+	uint64_t *used;               /* bitmap of fds in use */
+	uint32_t nfds;                /* capacity */
+	uint32_t hint;                /* no free fd below hint * 64 */
+	uint32_t open;
+	uint32_t max_fds;
+};
+
+int ust_sockets_init(struct ust_sockets *s, struct ust_tcp *tcp, pthread_mutex_t *lock, uint32_t max_fds);
+/* Frees every socket (no packets are sent: the stack is going away). */
+void ust_sockets_destroy(struct ust_sockets *s);
+
+/* fd table (fdtable.c) */
+int ust_fd_alloc(struct ust_sockets *s, struct ust_sock *sk);
+struct ust_sock *ust_fd_get(struct ust_sockets *s, int fd);
+void ust_fd_release(struct ust_sockets *s, int fd);
+
+/* Waits (wait.c): sleep with the stack lock held until *cond(sk) or the
+ * stack-clock timeout passes. timeo_ns 0 = forever. Returns 0 when cond holds,
+ * -EAGAIN on timeout. */
+int ust_sk_wait(struct ust_sockets *s, struct ust_sock *sk, uint64_t timeo_ns,
+		bool (*cond)(const struct ust_sock *sk), bool exclusive);
+void ust_sock_wake(struct ust_sock *sk);
+
+/* readiness (poll.c) */
+short ust_tcp_poll(const struct ust_sock *sk);
+
+#endif

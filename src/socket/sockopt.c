@@ -1,0 +1,314 @@
+/*
+ * setsockopt / getsockopt for the options connection setup depends on, with
+ * Linux's checks: SOL_SOCKET (SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, SO_TYPE,
+ * SO_ACCEPTCONN, SO_RCVTIMEO, SO_SNDTIMEO, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE,
+ * SO_LINGER, SO_BINDTODEVICE) and IPPROTO_TCP (TCP_SYNCNT, TCP_MAXSEG,
+ * TCP_DEFER_ACCEPT, TCP_NODELAY).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/time.h>
+#include "socket/socket.h"
+#include "stack.h"
+
+/* IPPROTO_TCP option numbers (Linux's ABI; <netinet/tcp.h> would clash with
+ * the kernel-named TCP states of src/tcp). */
+#define UST_TCP_NODELAY 1
+#define UST_TCP_MAXSEG 2
+#define UST_TCP_SYNCNT 7
+#define UST_TCP_DEFER_ACCEPT 9
+
+#define SOCK_MIN_RCVBUF 2304      /* 2 * (2048 + sizeof(struct sk_buff)) on 64-bit */
+#define SOCK_MIN_SNDBUF 4608
+#define TCP_MIN_MSS 88
+#define MAX_TCP_WINDOW 32767u
+#define MAX_TCP_SYNCNT 127
+
+static int get_int(const void *val, socklen_t len, int *out)
+{
+	if (!val || len < sizeof(int))
+		return -EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+/* sock_set_timeout: a timeval, 0 meaning forever; negative seconds: forever too
+ * in old kernels, but Linux >= 5.x returns EDOM for a bad usec. */
+static int set_timeout(uint64_t *timeo, const void *val, socklen_t len)
+{
+	struct timeval tv;
+
+	if (!val || len < sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, val, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= 1000000)
+		return -EDOM;
+	if (tv.tv_sec < 0) {
+		*timeo = 0;
+		return 0;
+	}
+	*timeo = (uint64_t)tv.tv_sec * 1000000000ULL + (uint64_t)tv.tv_usec * 1000ULL;
+	return 0;
+}
+
+/* secs_to_retrans: TCP_DEFER_ACCEPT seconds as SYN-ACK retransmissions
+ * (timeouts of 1, 2, 4 ... s, capped at TCP_RTO_MAX). */
+static uint8_t secs_to_retrans(int seconds)
+{
+	int timeout = 1, period = 1;
+	uint8_t res = 0;
+
+	if (seconds <= 0)
+		return 0;
+	while (seconds > period && res < 255) {
+		res++;
+		timeout <<= 1;
+		if (timeout > TCP_RTO_MAX / 1000)
+			timeout = TCP_RTO_MAX / 1000;
+		period += timeout;
+	}
+	return res;
+}
+
+static int retrans_to_secs(uint8_t retrans)
+{
+	int timeout = 1, period = 0;
+
+	if (!retrans)
+		return 0;
+	period = timeout;
+	while (--retrans) {
+		timeout <<= 1;
+		if (timeout > TCP_RTO_MAX / 1000)
+			timeout = TCP_RTO_MAX / 1000;
+		period += timeout;
+	}
+	return period;
+}
+
+static int sol_socket_set(struct ust_stack *st, struct ust_sock *sk, int name, const void *val, socklen_t len)
+{
+	const struct ust_sysctl *sc = &ust_stack_core(st)->sysctl;
+	int v = 0, err;
+
+	switch (name) {
+	case SO_RCVTIMEO:
+		return set_timeout(&sk->sk_rcvtimeo, val, len);
+	case SO_SNDTIMEO:
+		return set_timeout(&sk->sk_sndtimeo, val, len);
+	case SO_BINDTODEVICE: {
+		char name_buf[16] = { 0 };
+		struct ust_netdev *dev;
+
+		if (!val || len == 0) {
+			sk->sk_common.skc_bound_dev_if = 0;
+			return 0;
+		}
+		memcpy(name_buf, val, UST_MIN((size_t)len, sizeof(name_buf) - 1));
+		if (!name_buf[0]) {
+			sk->sk_common.skc_bound_dev_if = 0;
+			return 0;
+		}
+		dev = ust_stack_netdev_by_name(st, name_buf);
+		if (!dev)
+			return -ENODEV;
+		sk->sk_common.skc_bound_dev_if = ust_netdev_ifindex(dev);
+		return 0;
+	}
+	case SO_LINGER: {
+		struct linger l;
+
+		if (!val || len < sizeof(l))
+			return -EINVAL;
+		memcpy(&l, val, sizeof(l));
+		if (l.l_onoff)
+			sk->sk_flags |= SOCK_LINGER;
+		else
+			sk->sk_flags &= ~SOCK_LINGER;
+		return 0;
+	}
+	}
+	err = get_int(val, len, &v);
+	if (err)
+		return err;
+	switch (name) {
+	case SO_REUSEADDR:
+		sk->sk_common.skc_reuse = v != 0;
+		return 0;
+	case SO_REUSEPORT:
+		sk->sk_common.skc_reuseport = v != 0;
+		return 0;
+	case SO_KEEPALIVE:
+		if (v)
+			sk->sk_flags |= SOCK_KEEPOPEN;
+		else
+			sk->sk_flags &= ~SOCK_KEEPOPEN;
+		return 0;
+	case SO_RCVBUF:
+		/* sock_setsockopt: doubled for overhead, capped by rmem_max. */
+		v = UST_MIN((unsigned)v, (unsigned)sc->rmem_max);
+		sk->sk_rcvbuf = UST_MAX(v * 2, SOCK_MIN_RCVBUF);
+		sk->sk_rcvbuf_locked = 1;
+		return 0;
+	case SO_SNDBUF:
+		v = UST_MIN((unsigned)v, (unsigned)sc->wmem_max);
+		sk->sk_sndbuf = UST_MAX(v * 2, SOCK_MIN_SNDBUF);
+		sk->sk_sndbuf_locked = 1;
+		return 0;
+	case SO_ERROR:
+	case SO_TYPE:
+	case SO_ACCEPTCONN:
+		return -ENOPROTOOPT;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int sol_tcp_set(struct ust_sock *sk, int name, const void *val, socklen_t len)
+{
+	int v, err = get_int(val, len, &v);
+
+	if (err)
+		return err;
+	switch (name) {
+	case UST_TCP_SYNCNT:
+		if (v < 1 || v > MAX_TCP_SYNCNT)
+			return -EINVAL;
+		sk->icsk_syn_retries = (uint8_t)v;
+		return 0;
+	case UST_TCP_MAXSEG:
+		/* do_tcp_setsockopt: 0 clears; otherwise TCP_MIN_MSS..MAX_TCP_WINDOW. */
+		if (v && (v < TCP_MIN_MSS || (unsigned)v > MAX_TCP_WINDOW))
+			return -EINVAL;
+		sk->user_mss = (uint16_t)v;
+		return 0;
+	case UST_TCP_DEFER_ACCEPT:
+		sk->defer_accept = secs_to_retrans(v);
+		return 0;
+	case UST_TCP_NODELAY:
+		return 0;   /* segments go out at once until the data path has Nagle */
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int ust_setsockopt(struct ust_stack *st, int fd, int level, int name, const void *val, socklen_t len)
+{
+	pthread_mutex_t *lock = ust_stack_sockets(st)->lock;
+	struct ust_sock *sk;
+	int err;
+
+	pthread_mutex_lock(lock);
+	sk = ust_fd_get(ust_stack_sockets(st), fd);
+	if (!sk)
+		err = -EBADF;
+	else if (level == SOL_SOCKET)
+		err = sol_socket_set(st, sk, name, val, len);
+	else if (level == IPPROTO_TCP)
+		err = sol_tcp_set(sk, name, val, len);
+	else
+		err = -ENOPROTOOPT;
+	pthread_mutex_unlock(lock);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}
+
+static int put_value(void *val, socklen_t *len, const void *v, size_t vlen)
+{
+	if (!val || !len || (int)*len < 0)
+		return -EINVAL;
+	memcpy(val, v, UST_MIN((size_t)*len, vlen));
+	*len = (socklen_t)UST_MIN((size_t)*len, vlen);
+	return 0;
+}
+
+static int sol_socket_get(struct ust_sock *sk, int name, void *val, socklen_t *len)
+{
+	struct timeval tv;
+	int v;
+
+	switch (name) {
+	case SO_RCVTIMEO:
+	case SO_SNDTIMEO: {
+		uint64_t t = name == SO_RCVTIMEO ? sk->sk_rcvtimeo : sk->sk_sndtimeo;
+
+		tv.tv_sec = (time_t)(t / 1000000000ULL);
+		tv.tv_usec = (suseconds_t)(t % 1000000000ULL / 1000);
+		return put_value(val, len, &tv, sizeof(tv));
+	}
+	case SO_ERROR:
+		/* sock_error, then the soft error: each is cleared as it is read. */
+		v = sk->sk_err;
+		sk->sk_err = 0;
+		if (!v) {
+			v = sk->sk_err_soft;
+			sk->sk_err_soft = 0;
+		}
+		break;
+	case SO_REUSEADDR: v = sk->sk_common.skc_reuse; break;
+	case SO_REUSEPORT: v = sk->sk_common.skc_reuseport; break;
+	case SO_KEEPALIVE: v = (sk->sk_flags & SOCK_KEEPOPEN) != 0; break;
+	case SO_TYPE: v = SOCK_STREAM; break;
+	case SO_DOMAIN: v = AF_INET; break;
+	case SO_PROTOCOL: v = IPPROTO_TCP; break;
+	case SO_ACCEPTCONN: v = sk->sk_state == TCP_LISTEN; break;
+	case SO_RCVBUF: v = sk->sk_rcvbuf; break;
+	case SO_SNDBUF: v = sk->sk_sndbuf; break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	return put_value(val, len, &v, sizeof(v));
+}
+
+static int sol_tcp_get(struct ust_stack *st, struct ust_sock *sk, int name, void *val, socklen_t *len)
+{
+	int v;
+
+	switch (name) {
+	case UST_TCP_SYNCNT:
+		v = sk->icsk_syn_retries ? sk->icsk_syn_retries : ust_stack_core(st)->sysctl.tcp_syn_retries;
+		break;
+	case UST_TCP_MAXSEG:
+		/* tcp_getsockopt: the current MSS once connected, else user_mss or 536. */
+		v = sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT ? sk->mss_cache :
+		    (sk->user_mss ? sk->user_mss : TCP_MSS_DEFAULT);
+		break;
+	case UST_TCP_DEFER_ACCEPT:
+		v = retrans_to_secs(sk->defer_accept);
+		break;
+	case UST_TCP_NODELAY:
+		v = 0;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	return put_value(val, len, &v, sizeof(v));
+}
+
+int ust_getsockopt(struct ust_stack *st, int fd, int level, int name, void *val, socklen_t *len)
+{
+	pthread_mutex_t *lock = ust_stack_sockets(st)->lock;
+	struct ust_sock *sk;
+	int err;
+
+	pthread_mutex_lock(lock);
+	sk = ust_fd_get(ust_stack_sockets(st), fd);
+	if (!sk)
+		err = -EBADF;
+	else if (level == SOL_SOCKET)
+		err = sol_socket_get(sk, name, val, len);
+	else if (level == IPPROTO_TCP)
+		err = sol_tcp_get(st, sk, name, val, len);
+	else
+		err = -ENOPROTOOPT;
+	pthread_mutex_unlock(lock);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,177 @@
+/*
+ * TCP for one stack: connection setup as Linux does it, function for function.
+ *
+ * Input:  ip_local_deliver -> tcp_v4_rcv (checks, ehash, then listeners)
+ *           -> request sock:  tcp_check_req -> tcp_v4_syn_recv_sock -> child
+ *                             -> tcp_child_process -> tcp_rcv_state_process
+ *           -> full sock:     tcp_v4_do_rcv -> tcp_rcv_state_process
+ *                               LISTEN    -> tcp_v4_conn_request (tcp_conn_request)
+ *                               SYN_SENT  -> tcp_rcv_synsent_state_process
+ *                               others    -> tcp_rcv_established / state handlers
+ *           -> nothing:       tcp_v4_send_reset
+ * Output: tcp_v4_connect -> inet_hash_connect -> tcp_connect -> tcp_transmit_skb
+ *         -> tcp_ip_queue_xmit (IPv4 below)
+ * Timers: tcp_retransmit_timer (SYN), reqsk_timer_handler (SYN-ACK), delayed ACK.
+ *
+ * Files: tcp_ipv4.c (demux, connect, conn_request, syn_recv_sock, resets),
+ * tcp_input.c (state machine), tcp_minisocks.c (check_req, child creation),
+ * tcp_output.c (segments, options, windows), tcp_timer.c, inet_connection_sock.c
+ * (request socks, queues, accept, listen), secure_seq.c (ISN, timestamp offsets).
+ */
+#ifndef UST_TCP_TCP_H
+#define UST_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "core/core.h"
+#include "core/objpool.h"
+#include "ipv4/ipv4.h"
+#include "tcp/inet_hashtables.h"
+#include "tcp/sock.h"
+#include "wire/seq.h"
+#include "wire/tcp.h"
+
+struct ust_netdev;
+
+/* Linux's constants (include/net/tcp.h), in ms where they are times. */
+#define TCP_TIMEOUT_INIT      1000    /* RFC 6298 2.1 */
+#define TCP_TIMEOUT_FALLBACK  3000    /* RFC 6298 5.7 */
+#define TCP_TIMEOUT_MIN       2       /* 2 jiffies */
+#define TCP_RTO_MAX           120000
+#define TCP_RTO_MIN           200
+#define TCP_DELACK_MAX        200
+#define TCP_MSS_DEFAULT       536
+#define TCP_MAX_WSCALE        14
+#define TCP_PAWS_MSL          60      /* s */
+#define TCP_PAWS_24DAYS       (60 * 60 * 24 * 24)
+#define TCP_SYNCOOKIE_VALID   (2 * 60)   /* s since the last overflow */
+#define IP_RT_MIN_ADVMSS      256
+#define TCP_INIT_CWND         10
+
+/* The stack's TCP layer: Linux's per-netns TCP state plus tcp_hashinfo. */
+struct ust_tcp {
+	struct ust_core *core;
+	struct ust_ipv4 *ip;            /* below us: routes and ip_queue_xmit */
+	struct inet_hashinfo hashinfo;
+	struct ust_objpool sock_pool;
+	struct ust_objpool reqsk_pool;
+	/* The socket layer's hooks: a socket became readable, writable or
+	 * errored (sk_state_change / sk_data_ready); an orphan reached CLOSE and
+	 * may be freed. */
+	void (*sk_wake)(void *ctx, struct ust_sock *sk);
+	void (*sk_destruct)(void *ctx, struct ust_sock *sk);
+	void *sock_ctx;
+};
+
+/*
+ * One received segment as every handler sees it: parsed once in tcp_v4_rcv, so
+ * no handler re-parses (Linux keeps this in TCP_SKB_CB).
+ */
+struct tcp_seg {
+	struct ust_pkt *pkt;            /* data at the TCP header */
+	struct ust_tcp_info th;
+	struct ust_tcp_opts opt;        /* parsed options (possibly partial, as Linux) */
+	ust_be32 saddr, daddr;          /* IPv4 source and destination */
+	uint32_t seq, end_seq, ack_seq; /* end_seq counts SYN and FIN */
+	int iif;
+	uint8_t tos;
+};
+
+#define tcp_flag(seg, f) (((seg)->th.flags & (f)) != 0)
+
+/* --- tcp.c: layer setup, state changes, socket lifetime ------------------ */
+int ust_tcp_init(struct ust_tcp *tcp, struct ust_core *core, struct ust_ipv4 *ip, uint32_t ehash_entries,
+		 uint32_t max_socks);
+/* The IPv4 protocol handler TCP registers (handler and ICMP error handler). */
+extern const struct ust_inet_protocol ust_tcp_protocol;
+void ust_tcp_destroy(struct ust_tcp *tcp);
+struct ust_sock *tcp_sock_alloc(struct ust_tcp *tcp);
+void tcp_sock_free(struct ust_sock *sk);
+void tcp_set_state(struct ust_sock *sk, int state);
+void tcp_done(struct ust_sock *sk);
+/* ms clock (tcp_time_stamp) and seconds (for ts_recent_stamp). */
+static inline uint32_t tcp_time_ms(const struct ust_tcp *tcp) { return (uint32_t)(tcp->core->now / 1000000ULL); }
+static inline uint32_t tcp_time_s(const struct ust_tcp *tcp) { return (uint32_t)(tcp->core->now / 1000000000ULL); }
+void tcp_trace_sk(struct ust_sock *sk, enum ust_trace_kind kind, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void tcp_trace_req(struct request_sock *req, enum ust_trace_kind kind, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void tcp_wake(struct ust_sock *sk);
+
+/* --- secure_seq.c --------------------------------------------------------- */
+uint32_t secure_tcp_seq(const struct ust_tcp *tcp, ust_be32 saddr, ust_be32 daddr, ust_be16 sport, ust_be16 dport);
+uint32_t secure_tcp_ts_off(const struct ust_tcp *tcp, ust_be32 saddr, ust_be32 daddr);
+
+/* --- tcp_ipv4.c ----------------------------------------------------------- */
+/* The IPv4 protocol handler for TCP: takes pkt (data at the TCP header). */
+int tcp_v4_rcv(struct ust_tcp *tcp, struct ust_pkt *pkt, ust_be32 saddr, ust_be32 daddr, int iif, uint8_t tos);
+int tcp_v4_connect(struct ust_sock *sk, ust_be32 daddr, ust_be16 dport);
+int tcp_v4_conn_request(struct ust_sock *sk, struct tcp_seg *seg);
+struct ust_sock *tcp_v4_syn_recv_sock(struct ust_sock *listener, struct tcp_seg *seg, struct request_sock *req);
+void tcp_v4_send_reset(struct ust_tcp *tcp, struct ust_sock *sk, const struct tcp_seg *seg);
+void tcp_v4_reqsk_send_ack(struct request_sock *req, const struct tcp_seg *seg);
+int tcp_v4_do_rcv(struct ust_sock *sk, struct tcp_seg *seg);
+
+/* --- tcp_input.c ---------------------------------------------------------- */
+/* Returns 0 when the segment was consumed, 1 when the caller must send a reset. */
+int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg);
+void tcp_finish_connect(struct ust_sock *sk);
+void tcp_reset(struct ust_sock *sk);
+void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg);
+/* tcp_close / tcp_disconnect / tcp_shutdown (the state side of close, connect
+ * AF_UNSPEC and shutdown). tcp_close returns true when sk may be freed now. */
+bool tcp_close(struct ust_sock *sk);
+int tcp_disconnect(struct ust_sock *sk);
+void tcp_shutdown(struct ust_sock *sk, int how);
+/* The options of a SYN or SYN-ACK with Linux's rules applied (O-2, RFC 7323). */
+void tcp_syn_options_apply(const struct ust_tcp *tcp, const struct ust_tcp_opts *in, uint16_t user_mss,
+			   uint16_t *mss, bool *wscale_ok, uint8_t *snd_wscale, bool *sack_ok, bool *tstamp_ok);
+
+/* --- tcp_minisocks.c ------------------------------------------------------ */
+/* NULL: the segment was handled (dropped, answered). listener: hand it to the
+ * listener (it will reset). Otherwise the new child. */
+struct ust_sock *tcp_check_req(struct ust_sock *listener, struct tcp_seg *seg, struct request_sock *req);
+struct ust_sock *tcp_create_openreq_child(struct ust_sock *listener, struct request_sock *req, struct tcp_seg *seg);
+int tcp_child_process(struct ust_sock *parent, struct ust_sock *child, struct tcp_seg *seg);
+
+/* --- tcp_output.c --------------------------------------------------------- */
+/* The route for a TCP flow: ip_route_output, with broadcast and multicast
+ * results refused as ENETUNREACH (tcp_v4_connect). */
+int tcp_route_output(struct ust_tcp *tcp, ust_be32 daddr, ust_be32 saddr, int oif, struct ust_rtable *rt);
+uint16_t tcp_advertise_mss(const struct ust_rtable *rt, uint16_t user_mss);
+void tcp_select_initial_window(const struct ust_tcp *tcp, int rcvbuf, uint32_t mss, uint32_t *rcv_wnd,
+			       uint32_t *window_clamp, bool wscale_ok, uint8_t *rcv_wscale);
+int tcp_connect(struct ust_sock *sk);
+int tcp_send_syn(struct ust_sock *sk, bool retrans);
+int tcp_send_synack_sk(struct ust_sock *sk);
+int tcp_send_synack(struct request_sock *req, bool retrans);
+void tcp_send_ack(struct ust_sock *sk);
+void tcp_send_active_reset(struct ust_sock *sk);
+void tcp_send_challenge_ack(struct ust_sock *sk);
+uint16_t tcp_select_window(struct ust_sock *sk);
+int tcp_send_fin(struct ust_sock *sk);
+/* Sends len bytes now as segments of at most mss_cache (no retransmission yet). */
+int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len);
+
+/* --- tcp_timer.c ---------------------------------------------------------- */
+void tcp_init_xmit_timers(struct ust_sock *sk);
+void tcp_clear_xmit_timers(struct ust_sock *sk);
+void tcp_reset_xmit_timer(struct ust_sock *sk, uint32_t when_ms);
+void reqsk_timer_handler(struct ust_timer *t);
+
+/* --- inet_connection_sock.c ----------------------------------------------- */
+struct request_sock *inet_reqsk_alloc(struct ust_sock *listener);
+void reqsk_free(struct request_sock *req);
+void inet_csk_reqsk_queue_hash_add(struct ust_sock *listener, struct request_sock *req, uint32_t timeout_ms);
+/* Unhashes req, stops its timer and frees it; qlen/young adjusted. */
+void inet_csk_reqsk_queue_drop(struct ust_sock *listener, struct request_sock *req);
+void inet_csk_reqsk_queue_add(struct ust_sock *listener, struct ust_sock *child);
+struct ust_sock *inet_csk_complete_hashdance(struct ust_sock *listener, struct ust_sock *child,
+					     struct request_sock *req, bool own_req);
+int inet_csk_listen_start(struct ust_sock *sk);
+void inet_csk_listen_stop(struct ust_sock *sk);
+/* Takes the head of the accept queue, or NULL. */
+struct ust_sock *inet_csk_accept_dequeue(struct ust_sock *listener);
+bool tcp_oow_rate_limited(struct ust_tcp *tcp, uint32_t *last_oow_ack_time, int mib);
+
+#endif

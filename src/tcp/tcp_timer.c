@@ -1,0 +1,150 @@
+/*
+ * Handshake timers (spec §12), each embedded in the object it serves:
+ *
+ *  - the retransmit timer of a socket in SYN_SENT or SYN_RECV (simultaneous
+ *    open) resends the SYN: RTO 1 s, kept for tcp_syn_linear_timeouts timeouts
+ *    in SYN_SENT, then doubled up to TCP_RTO_MAX; the attempt ends with
+ *    ETIMEDOUT after tcp_syn_retries (+ the linear ones) retransmissions
+ *    (tcp_retransmit_timer, tcp_write_timeout);
+ *  - a request sock's timer resends the SYN-ACK at 1, 3, 7, 15, 31 s and lets
+ *    the request die silently at 63 s (reqsk_timer_handler), sooner when the
+ *    SYN queue is mostly old requests (T-5), later under TCP_DEFER_ACCEPT (T-6).
+ */
+#include <errno.h>
+#include "tcp/tcp.h"
+
+static void tcp_retransmit_timer(struct ust_timer *t);
+static void tcp_delack_timer(struct ust_timer *t);
+
+void tcp_init_xmit_timers(struct ust_sock *sk)
+{
+	ust_timer_init(&sk->icsk_retransmit_timer, tcp_retransmit_timer);
+	ust_timer_init(&sk->icsk_delack_timer, tcp_delack_timer);
+}
+
+void tcp_clear_xmit_timers(struct ust_sock *sk)
+{
+	struct ust_timer_wheel *w = &sk->tcp->core->timers;
+
+	ust_timer_cancel(w, &sk->icsk_retransmit_timer);
+	ust_timer_cancel(w, &sk->icsk_delack_timer);
+}
+
+void tcp_reset_xmit_timer(struct ust_sock *sk, uint32_t when_ms)
+{
+	ust_core_timer_arm_ms(sk->tcp->core, &sk->icsk_retransmit_timer, when_ms);
+	tcp_trace_sk(sk, UST_TRACE_TIMER, "inet_csk_reset_xmit_timer", "retransmit timer armed: %u ms", when_ms);
+}
+
+/* tcp_write_err: the stored ICMP error if there is one, else ETIMEDOUT. */
+static void tcp_write_err(struct ust_sock *sk)
+{
+	sk->sk_err = sk->sk_err_soft ? sk->sk_err_soft : ETIMEDOUT;
+	UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPABORTONTIMEOUT);
+	tcp_trace_sk(sk, UST_TRACE_DROP, "tcp_write_err", "gave up after %u retransmissions", sk->icsk_retransmits);
+	tcp_done(sk);
+}
+
+/* T-2: true when the attempt has used up its retransmissions. */
+static bool tcp_write_timeout(struct ust_sock *sk)
+{
+	const struct ust_sysctl *sc = &sk->tcp->core->sysctl;
+	unsigned max = sk->icsk_syn_retries ? sk->icsk_syn_retries : (unsigned)sc->tcp_syn_retries;
+
+	if (sk->sk_state == TCP_SYN_SENT)
+		max += (unsigned)sc->tcp_syn_linear_timeouts;
+	if (sk->icsk_retransmits < max)
+		return false;
+	tcp_write_err(sk);
+	return true;
+}
+
+static void tcp_retransmit_timer(struct ust_timer *t)
+{
+	struct ust_sock *sk = container_of(t, struct ust_sock, icsk_retransmit_timer);
+	const struct ust_sysctl *sc = &sk->tcp->core->sysctl;
+
+	if (!(TCPF(sk->sk_state) & (TCPF(TCP_SYN_SENT) | TCPF(TCP_SYN_RECV))))
+		return;   /* data retransmission belongs to the data path */
+	UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPTIMEOUTS);
+	tcp_trace_sk(sk, UST_TRACE_TIMER, "tcp_retransmit_timer", "fired (%u retransmissions so far)",
+		     sk->icsk_retransmits);
+	if (tcp_write_timeout(sk))
+		return;
+	tcp_send_syn(sk, true);
+	sk->icsk_retransmits++;
+	/* Linux >= 6.5: SYN_SENT keeps RTO for the first tcp_syn_linear_timeouts. */
+	if (sk->sk_state != TCP_SYN_SENT || sk->icsk_retransmits > (unsigned)sc->tcp_syn_linear_timeouts)
+		sk->icsk_rto = UST_MIN(sk->icsk_rto * 2, (uint32_t)TCP_RTO_MAX);
+	tcp_reset_xmit_timer(sk, sk->icsk_rto);
+}
+
+/* The delayed final ACK of C-2 (TCP_DEFER_ACCEPT on a client). */
+static void tcp_delack_timer(struct ust_timer *t)
+{
+	struct ust_sock *sk = container_of(t, struct ust_sock, icsk_delack_timer);
+
+	if (!sk->icsk_pending_ack)
+		return;
+	sk->icsk_pending_ack = 0;
+	UST_INC_STATS(sk->tcp->core, LINUX_MIB_DELAYEDACKS);
+	tcp_send_ack(sk);
+}
+
+/*
+ * T-3/T-5: how many SYN-ACK timeouts a request may have. Under load (more than
+ * half the queue), one fewer for each doubling of qlen over the young requests,
+ * down to 2, so old requests make room (reqsk_timer_handler).
+ */
+static unsigned synack_retry_limit(const struct ust_sock *lsk)
+{
+	const struct ust_sysctl *sc = &lsk->tcp->core->sysctl;
+	unsigned max = lsk->icsk_syn_retries ? lsk->icsk_syn_retries : (unsigned)sc->tcp_synack_retries;
+	uint32_t qlen = lsk->qlen;
+
+	if ((qlen << 1) > UST_MAX(8u, lsk->sk_max_ack_backlog)) {
+		uint64_t young = (uint64_t)lsk->young << 1;
+
+		while (max > 2) {
+			if (qlen < young)
+				break;
+			max--;
+			young <<= 1;
+		}
+	}
+	return max;
+}
+
+void reqsk_timer_handler(struct ust_timer *t)
+{
+	struct request_sock *req = container_of(t, struct request_sock, rsk_timer);
+	struct ust_sock *lsk = req->rsk_listener;
+	unsigned max = synack_retry_limit(lsk);
+	unsigned defer = lsk->defer_accept;
+	bool expire, resend;
+
+	/* T-4: the listener is gone; the request goes with it. */
+	if (lsk->sk_state != TCP_LISTEN) {
+		inet_csk_reqsk_queue_drop(lsk, req);
+		return;
+	}
+	/* T-6, syn_ack_recalc */
+	if (!defer) {
+		expire = req->num_timeout >= max;
+		resend = true;
+	} else {
+		expire = req->num_timeout >= max && (!req->acked || req->num_timeout >= defer);
+		resend = !req->acked || (unsigned)req->num_timeout + 1 >= defer;
+	}
+	UST_INC_STATS(lsk->tcp->core, LINUX_MIB_TCPTIMEOUTS);
+	tcp_trace_req(req, UST_TRACE_TIMER, "reqsk_timer_handler", "fired (timeout %u of %u)%s",
+		      req->num_timeout + 1, max, expire ? ": request expires" : "");
+	if (!expire && (!resend || tcp_send_synack(req, true) == 0 || req->acked)) {
+		if (req->num_timeout++ == 0)
+			lsk->young--;
+		ust_core_timer_arm_ms(lsk->tcp->core, &req->rsk_timer,
+				      UST_MIN((uint64_t)TCP_TIMEOUT_INIT << req->num_timeout, (uint64_t)TCP_RTO_MAX));
+		return;
+	}
+	inet_csk_reqsk_queue_drop(lsk, req);
+}
