@@ -7,6 +7,7 @@ static void usage_all(FILE *f);
 
 static const struct ust_cli_cmd commands[] = {
 	{ "demo", "run the in-memory handshake demo (no root needed)", ust_cmd_demo, ust_cmd_demo_usage },
+	{ "script", "run packet scripts (packetdrill syntax) in virtual time", ust_cmd_script, ust_cmd_script_usage },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -19,5 +19,7 @@ struct ust_cli_cmd {
 
 int ust_cmd_demo(int argc, char **argv);
 void ust_cmd_demo_usage(void);
+int ust_cmd_script(int argc, char **argv);
+void ust_cmd_script_usage(void);
 
 #endif

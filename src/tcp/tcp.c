@@ -27,7 +27,7 @@ int ust_tcp_init(struct ust_tcp *tcp, struct ust_core *core, struct ust_ipv4 *ip
 	if (!err)
 		err = ust_objpool_init(&tcp->reqsk_pool, sizeof(struct request_sock), REQSKS_PER_SLAB, max_socks);
 	if (!err)
-		err = ust_inet_add_protocol(ip, UST_IPPROTO_TCP, &ust_tcp_protocol, tcp);
+		err = tcp_v4_add_protocol(tcp);
 	if (err) {
 		ust_objpool_destroy(&tcp->sock_pool);
 		ust_objpool_destroy(&tcp->reqsk_pool);

@@ -82,8 +82,8 @@ struct tcp_seg {
 /* --- tcp.c: layer setup, state changes, socket lifetime ------------------ */
 int ust_tcp_init(struct ust_tcp *tcp, struct ust_core *core, struct ust_ipv4 *ip, uint32_t ehash_entries,
 		 uint32_t max_socks);
-/* The IPv4 protocol handler TCP registers (handler and ICMP error handler). */
-extern const struct ust_inet_protocol ust_tcp_protocol;
+/* Registers tcp_v4_rcv and tcp_v4_err as IPv4's handlers for protocol 6. */
+int tcp_v4_add_protocol(struct ust_tcp *tcp);
 void ust_tcp_destroy(struct ust_tcp *tcp);
 struct ust_sock *tcp_sock_alloc(struct ust_tcp *tcp);
 void tcp_sock_free(struct ust_sock *sk);

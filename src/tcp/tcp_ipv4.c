@@ -426,7 +426,13 @@ static void tcp_v4_rcv_handler(void *ctx, struct ust_pkt *pkt, const struct ust_
 	tcp_v4_rcv(ctx, pkt, iph->saddr, iph->daddr, pkt->dev ? pkt->dev->ifindex : 0, iph->tos);
 }
 
-const struct ust_inet_protocol ust_tcp_protocol = {
-	.handler = tcp_v4_rcv_handler,
-	.err_handler = tcp_v4_err,
-};
+/* Registers TCP with IPv4 (Linux's tcp_protocol in inet_protos). */
+int tcp_v4_add_protocol(struct ust_tcp *tcp)
+{
+	static const struct ust_inet_protocol tcp_protocol = {
+		.handler = tcp_v4_rcv_handler,
+		.err_handler = tcp_v4_err,
+	};
+
+	return ust_inet_add_protocol(tcp->ip, UST_IPPROTO_TCP, &tcp_protocol, tcp);
+}

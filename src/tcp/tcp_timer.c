@@ -45,15 +45,40 @@ static void tcp_write_err(struct ust_sock *sk)
 	tcp_done(sk);
 }
 
-/* T-2: true when the attempt has used up its retransmissions. */
+/*
+ * tcp_model_timeout: how long `boundary` exponential retransmissions from
+ * rto_base take, with the RTO capped at TCP_RTO_MAX.
+ */
+static uint32_t tcp_model_timeout(unsigned boundary, uint32_t rto_base)
+{
+	unsigned thresh = 0;
+
+	while ((rto_base << (thresh + 1)) <= TCP_RTO_MAX)
+		thresh++;       /* ilog2(TCP_RTO_MAX / rto_base) */
+	if (boundary <= thresh)
+		return ((2u << boundary) - 1) * rto_base;
+	return ((2u << thresh) - 1) * rto_base + (boundary - thresh) * (uint32_t)TCP_RTO_MAX;
+}
+
+/*
+ * T-2, tcp_write_timeout: the attempt is over when it has retransmitted
+ * TCP_SYNCNT (or tcp_syn_retries) times, plus the linear ones in SYN_SENT, or
+ * when as much time has passed since the first SYN as that many doubling
+ * retransmissions would take (retransmits_timed_out). With the defaults both
+ * end it at 131 s; TCP_SYNCNT=1 ends it by time, at 3 s.
+ */
 static bool tcp_write_timeout(struct ust_sock *sk)
 {
 	const struct ust_sysctl *sc = &sk->tcp->core->sysctl;
-	unsigned max = sk->icsk_syn_retries ? sk->icsk_syn_retries : (unsigned)sc->tcp_syn_retries;
+	unsigned retry_until = sk->icsk_syn_retries ? sk->icsk_syn_retries : (unsigned)sc->tcp_syn_retries;
+	unsigned max = retry_until;
 
 	if (sk->sk_state == TCP_SYN_SENT)
 		max += (unsigned)sc->tcp_syn_linear_timeouts;
-	if (sk->icsk_retransmits < max)
+	if (sk->icsk_retransmits < max &&
+	    (!sk->icsk_retransmits ||
+	     (int32_t)(tcp_model_timeout(retry_until, TCP_TIMEOUT_INIT) -
+		       (tcp_time_ms(sk->tcp) - sk->retrans_stamp)) > 0))
 		return false;
 	tcp_write_err(sk);
 	return true;

@@ -1,0 +1,277 @@
+/*
+ * A listener's SYN queue and accept queue with several peers at once (spec §8,
+ * §9, §11, §15): the limits, the overflow paths and their counters. Each test
+ * drives a stack through a pipe device and asserts the exact segments sent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "tcp/tcp.h"
+#include "tcp_fixture.h"
+
+#define SYNOPTS { .present = UST_TCPOPT_F_MSS | UST_TCPOPT_F_WSCALE, .mss = 1460, .wscale = 7 }
+
+/* Peer `port` sends its SYN; returns our ISN from the SYN-ACK (asserted). */
+static uint32_t handshake_syn(struct fx *f, uint16_t port)
+{
+	struct seg syn = { .sport = port, .dport = 8080, .seq = 1000, .flags = UST_TCP_SYN,
+			   .win = 65535, .opts = SYNOPTS };
+	struct seg out;
+
+	fx_send(f, &syn);
+	assert_true(fx_recv(f, &out));
+	assert_int_equal(out.flags, UST_TCP_SYN | UST_TCP_ACK);
+	assert_int_equal(out.dport, port);
+	assert_int_equal(out.ack, 1001);
+	return out.seq;
+}
+
+static void handshake_ack(struct fx *f, uint16_t port, uint32_t isn)
+{
+	struct seg ack = { .sport = port, .dport = 8080, .seq = 1001, .ack = isn + 1,
+			   .flags = UST_TCP_ACK, .win = 257 };
+
+	fx_send(f, &ack);
+}
+
+/* Sizes the design promises: request socks <= 128 bytes (Linux: 312), sockets
+ * <= 1 KiB without buffers (Linux: 2304). */
+static void test_object_sizes(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct request_sock) <= 128);
+	assert_true(sizeof(struct ust_sock) <= 1024);
+}
+
+/*
+ * Rq-9, H-1: with listen(fd, 2) the accept queue holds 3 and the SYN queue 2.
+ * Two peers connect; two more send SYNs; the first of those completes and
+ * fills the accept queue; the last final ACK finds it full: dropped
+ * (ListenOverflows, ListenDrops), no reply, the request kept. Its SYN-ACK is
+ * retransmitted at 1 s, and once accept() makes room the peer's next ACK
+ * creates the child.
+ */
+static void test_final_ack_on_full_accept_queue_keeps_request(void **state)
+{
+	struct fx f;
+	struct seg out;
+	uint32_t isn3, isn4;
+	int lfd;
+
+	(void)state;
+	fx_init(&f);
+	lfd = fx_listen(&f, 2);
+	handshake_ack(&f, 40001, handshake_syn(&f, 40001));
+	handshake_ack(&f, 40002, handshake_syn(&f, 40002));
+	isn3 = handshake_syn(&f, 40003);
+	isn4 = handshake_syn(&f, 40004);
+	handshake_ack(&f, 40003, isn3);
+	assert_int_equal(fx_stat(&f, "TcpPassiveOpens"), 3);
+	handshake_ack(&f, 40004, isn4);
+	assert_false(fx_recv(&f, &out));
+	assert_int_equal(fx_stat(&f, "TcpExtListenOverflows"), 1);
+	assert_int_equal(fx_stat(&f, "TcpExtListenDrops"), 1);
+	assert_int_equal(fx_stat(&f, "TcpPassiveOpens"), 3);
+
+	assert_int_equal(ust_stack_advance(f.st, 1000 * MS), 0);
+	assert_true(fx_recv(&f, &out));            /* only 40004's request is left */
+	assert_int_equal(out.flags, UST_TCP_SYN | UST_TCP_ACK);
+	assert_int_equal(out.dport, 40004);
+	assert_int_equal(out.seq, isn4);
+	assert_false(fx_recv(&f, &out));
+
+	assert_true(ust_accept(f.st, lfd, NULL, NULL) >= 0);
+	handshake_ack(&f, 40004, isn4);
+	assert_int_equal(fx_stat(&f, "TcpPassiveOpens"), 4);
+	for (int i = 0; i < 3; i++)
+		assert_true(ust_accept(f.st, lfd, NULL, NULL) >= 0);
+	assert_int_equal(ust_accept(f.st, lfd, NULL, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
+	fx_free(&f);
+}
+
+/* Q-1 step 3: a SYN that meets a full accept queue is dropped (Linux >= 4.10). */
+static void test_syn_on_full_accept_queue_dropped(void **state)
+{
+	struct seg syn = { .sport = 40003, .dport = 8080, .seq = 1000, .flags = UST_TCP_SYN,
+			   .win = 65535, .opts = SYNOPTS };
+	struct fx f;
+	struct seg out;
+
+	(void)state;
+	fx_init(&f);
+	fx_listen(&f, 1);
+	/* One at a time, so the SYN queue (limit 1) never overflows. */
+	handshake_ack(&f, 40001, handshake_syn(&f, 40001));
+	handshake_ack(&f, 40002, handshake_syn(&f, 40002));
+	assert_int_equal(fx_stat(&f, "TcpExtSyncookiesSent"), 0);
+	fx_send(&f, &syn);
+	assert_false(fx_recv(&f, &out));
+	assert_int_equal(fx_stat(&f, "TcpExtListenOverflows"), 1);
+	assert_int_equal(fx_stat(&f, "TcpExtListenDrops"), 1);
+	fx_free(&f);
+}
+
+/* Rq-9 with tcp_abort_on_overflow=1: RST <SEQ=SEG.ACK>, request removed,
+ * EmbryonicRsts. */
+static void test_abort_on_overflow_resets(void **state)
+{
+	struct fx f;
+	struct seg out;
+	uint32_t isn3, isn4;
+
+	(void)state;
+	fx_init(&f);
+	assert_int_equal(ust_sysctl_write(f.st, "tcp_abort_on_overflow", "1"), 0);
+	fx_listen(&f, 2);
+	handshake_ack(&f, 40001, handshake_syn(&f, 40001));
+	handshake_ack(&f, 40002, handshake_syn(&f, 40002));
+	isn3 = handshake_syn(&f, 40003);
+	isn4 = handshake_syn(&f, 40004);
+	handshake_ack(&f, 40003, isn3);
+	handshake_ack(&f, 40004, isn4);
+	assert_true(fx_recv(&f, &out));
+	assert_int_equal(out.flags, UST_TCP_RST);
+	assert_int_equal(out.seq, isn4 + 1);
+	assert_int_equal(out.dport, 40004);
+	assert_int_equal(fx_stat(&f, "TcpExtEmbryonicRsts"), 1);
+	assert_int_equal(fx_stat(&f, "TcpExtListenOverflows"), 1);
+	/* No request is left to retransmit. */
+	assert_int_equal(ust_stack_advance(f.st, 5000 * MS), 0);
+	assert_false(fx_recv(&f, &out));
+	fx_free(&f);
+}
+
+/* Q-1 step 2 without cookies: qlen >= backlog drops the SYN (TCPReqQFullDrop). */
+static void test_syn_queue_full_without_cookies(void **state)
+{
+	struct seg syn = { .sport = 40003, .dport = 8080, .seq = 1000, .flags = UST_TCP_SYN,
+			   .win = 65535, .opts = SYNOPTS };
+	struct fx f;
+	struct seg out;
+
+	(void)state;
+	fx_init(&f);
+	assert_int_equal(ust_sysctl_write(f.st, "net.ipv4.tcp_syncookies", "0"), 0);
+	fx_listen(&f, 2);
+	handshake_syn(&f, 40001);
+	handshake_syn(&f, 40002);
+	fx_send(&f, &syn);
+	assert_false(fx_recv(&f, &out));
+	assert_int_equal(fx_stat(&f, "TcpExtTCPReqQFullDrop"), 1);
+	assert_int_equal(fx_stat(&f, "TcpExtListenDrops"), 1);
+	assert_int_equal(fx_stat(&f, "TcpExtTCPReqQFullDoCookies"), 0);
+	fx_free(&f);
+}
+
+/* K-1..K-5: with cookies, the SYN beyond the SYN queue gets a cookie; its ACK
+ * makes the child; a forged ACK fails the check and gets RST. */
+static void test_syn_queue_full_with_cookies(void **state)
+{
+	struct fx f;
+	struct seg out, bad = { .sport = 40004, .dport = 8080, .seq = 5001, .ack = 12345,
+				.flags = UST_TCP_ACK, .win = 257 };
+	uint32_t cookie;
+	int lfd;
+
+	(void)state;
+	fx_init(&f);
+	lfd = fx_listen(&f, 2);
+	handshake_syn(&f, 40001);
+	handshake_syn(&f, 40002);
+	cookie = handshake_syn(&f, 40003);
+	assert_int_equal(fx_stat(&f, "TcpExtTCPReqQFullDoCookies"), 1);
+	assert_int_equal(fx_stat(&f, "TcpExtSyncookiesSent"), 1);
+	handshake_ack(&f, 40003, cookie);
+	assert_int_equal(fx_stat(&f, "TcpExtSyncookiesRecv"), 1);
+	assert_int_equal(fx_stat(&f, "TcpPassiveOpens"), 1);
+	assert_true(ust_accept(f.st, lfd, NULL, NULL) >= 0);
+
+	fx_send(&f, &bad);
+	assert_true(fx_recv(&f, &out));
+	assert_int_equal(out.flags, UST_TCP_RST);
+	assert_int_equal(out.seq, 12345);
+	assert_int_equal(fx_stat(&f, "TcpExtSyncookiesFailed"), 1);
+	/* A cookie SYN-ACK is never retransmitted; the two real requests are. */
+	assert_int_equal(ust_stack_advance(f.st, 1000 * MS), 0);
+	assert_true(fx_recv(&f, &out));
+	assert_int_equal(out.dport, 40001);
+	assert_true(fx_recv(&f, &out));
+	assert_int_equal(out.dport, 40002);
+	assert_false(fx_recv(&f, &out));
+	fx_free(&f);
+}
+
+/* Q-1 step 6: without cookies the last quarter of tcp_max_syn_backlog is kept
+ * for proven peers, which ustack (keeping no tcp_metrics) has none of. */
+static void test_max_syn_backlog_reserves_last_quarter(void **state)
+{
+	struct fx f;
+	struct seg out;
+	int accepted = 0;
+
+	(void)state;
+	fx_init(&f);
+	assert_int_equal(ust_sysctl_write(f.st, "tcp_syncookies", "0"), 0);
+	assert_int_equal(ust_sysctl_write(f.st, "tcp_max_syn_backlog", "8"), 0);
+	fx_listen(&f, 100);
+	for (uint16_t p = 0; p < 10; p++) {
+		struct seg syn = { .sport = (uint16_t)(41000 + p), .dport = 8080, .seq = 1, .flags = UST_TCP_SYN,
+				   .win = 65535, .opts = SYNOPTS };
+
+		fx_send(&f, &syn);
+		if (fx_recv(&f, &out))
+			accepted++;
+	}
+	/* Taken while 8 - qlen >= 8/4: qlen 0..6. */
+	assert_int_equal(accepted, 7);
+	assert_int_equal(fx_stat(&f, "TcpExtListenDrops"), 3);
+	fx_free(&f);
+}
+
+/* Z-3: close() on a listener resets every queued child, in queue order. */
+static void test_close_listener_resets_queued_children(void **state)
+{
+	struct fx f;
+	struct seg out;
+	uint32_t isn1, isn2;
+	int lfd;
+
+	(void)state;
+	fx_init(&f);
+	lfd = fx_listen(&f, 10);
+	isn1 = handshake_syn(&f, 40001);
+	isn2 = handshake_syn(&f, 40002);
+	handshake_ack(&f, 40001, isn1);
+	handshake_ack(&f, 40002, isn2);
+	assert_int_equal(fx_stat(&f, "TcpCurrEstab"), 2);
+	assert_int_equal(ust_close(f.st, lfd), 0);
+	assert_true(fx_recv(&f, &out));
+	assert_int_equal(out.flags, UST_TCP_RST | UST_TCP_ACK);
+	assert_int_equal(out.dport, 40001);
+	assert_int_equal(out.seq, isn1 + 1);
+	assert_int_equal(out.ack, 1001);
+	assert_true(fx_recv(&f, &out));
+	assert_int_equal(out.dport, 40002);
+	assert_int_equal(fx_stat(&f, "TcpEstabResets"), 2);
+	assert_int_equal(fx_stat(&f, "TcpOutRsts"), 2);
+	assert_int_equal(fx_stat(&f, "TcpCurrEstab"), 0);
+	fx_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_object_sizes),
+		cmocka_unit_test(test_final_ack_on_full_accept_queue_keeps_request),
+		cmocka_unit_test(test_syn_on_full_accept_queue_dropped),
+		cmocka_unit_test(test_abort_on_overflow_resets),
+		cmocka_unit_test(test_syn_queue_full_without_cookies),
+		cmocka_unit_test(test_syn_queue_full_with_cookies),
+		cmocka_unit_test(test_max_syn_backlog_reserves_last_quarter),
+		cmocka_unit_test(test_close_listener_resets_queued_children),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

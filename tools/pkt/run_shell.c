@@ -1,0 +1,277 @@
+/*
+ * What a script configures outside its events: `--name=value` option lines
+ * (packetdrill's config.c names; the runner's command line overrides them)
+ * and shell commands. The stack has no shell: the commands packetdrill
+ * scripts use to set sysctls are recognised and applied with
+ * ust_sysctl_write(), and anything else is refused:
+ *
+ *   sysctl [-q] [-w] [-e] NAME=VALUE [NAME=VALUE ...]   (NAME with . or /)
+ *   echo VALUE > /proc/sys/net/ipv4/NAME
+ *
+ * several of them joined by `;`, `&&` or newlines. Values may be quoted.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "run.h"
+#include "ustack/ustack.h"
+
+#define MAX_WORDS 32
+
+/* Options packetdrill knows that mean nothing here (no wire mode, no
+ * gateway, no code, no .so) are accepted and ignored. */
+static const char *const ignored_options[] = {
+	"gateway_ip", "netmask_ip", "speed", "mss", "init_scripts", "wire_client",
+	"wire_server", "wire_server_ip", "wire_server_at", "wire_server_port",
+	"wire_client_dev", "wire_server_dev", "so_filename", "so_flags",
+	"strict_segments", "non_fatal", "dry_run", "is_anyip", "send_omit_free",
+	"psp_udp_port", "debug", "define", "code_command", "code_format",
+	"code_sockopt",
+};
+
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long x;
+
+	if (!v || !*v)
+		return -EINVAL;
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+static int parse_ip(const char *v, ust_be32 *out)
+{
+	struct in_addr a;
+
+	if (!v || inet_pton(AF_INET, v, &a) != 1)
+		return -EINVAL;
+	*out = a.s_addr;
+	return 0;
+}
+
+static int apply_option(struct pkt_run *r, const char *name, const char *v)
+{
+	long x;
+	char *end;
+
+	if (!strcmp(name, "tolerance_usecs")) {
+		if (parse_long(v, 1, 1L << 40, &x))
+			return -EINVAL;
+		r->cfg.tolerance_usecs = x;
+	} else if (!strcmp(name, "tolerance_percent")) {
+		double d = v ? strtod(v, &end) : -1;
+
+		if (!v || *end || d < 0 || d > 100)
+			return -EINVAL;
+		r->cfg.tolerance_percent = d;
+	} else if (!strcmp(name, "local_ip")) {
+		return parse_ip(v, &r->local_ip);
+	} else if (!strcmp(name, "remote_ip")) {
+		return parse_ip(v, &r->remote_ip);
+	} else if (!strcmp(name, "bind_port") || !strcmp(name, "connect_port")) {
+		if (parse_long(v, 1, 65535, &x))
+			return -EINVAL;
+		*(name[0] == 'b' ? &r->bind_port : &r->connect_port) = (uint16_t)x;
+	} else if (!strcmp(name, "mtu")) {
+		if (parse_long(v, 68, 65535, &x))
+			return -EINVAL;
+		r->mtu = (uint32_t)x;
+	} else if (!strcmp(name, "tcp_ts_tick_usecs")) {
+		if (parse_long(v, 0, 1L << 30, &x))
+			return -EINVAL;
+		r->cfg.ts_tick_usecs = x;
+	} else if (!strcmp(name, "tcp_ts_ecr_scaled")) {
+		r->cfg.ts_ecr_scaled = true;
+	} else if (!strcmp(name, "ip_version")) {
+		return v && !strcmp(v, "ipv4") ? 0 : -EOPNOTSUPP;
+	} else if (!strcmp(name, "verbose")) {
+		r->opts.verbose = true;
+	} else {
+		for (size_t i = 0; i < sizeof(ignored_options) / sizeof(ignored_options[0]); i++)
+			if (!strcmp(name, ignored_options[i]))
+				return 0;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int pkt_run_options(struct pkt_run *r, char *msg, size_t cap)
+{
+	const struct pkt_script *s = r->script;
+	char tol[32];
+
+	for (size_t i = 0; i < s->noptions; i++) {
+		const struct pkt_option *o = &s->options[i];
+		int err = apply_option(r, o->name, o->value);
+
+		if (err == -ENOENT)
+			return snprintf(msg, cap, "%s:%d: unknown option --%s", s->path, o->line,
+					o->name), -1;
+		if (err == -EOPNOTSUPP)
+			return snprintf(msg, cap, "%s:%d: --%s=%s: ustack's runner does IPv4 only",
+					s->path, o->line, o->name, o->value ? o->value : ""), -1;
+		if (err)
+			return snprintf(msg, cap, "%s:%d: bad --%s: %s", s->path, o->line, o->name,
+					o->value ? o->value : "(no value)"), -1;
+	}
+	snprintf(tol, sizeof(tol), "%lld", (long long)r->opts.tolerance_usecs);
+	if ((r->opts.local_ip && apply_option(r, "local_ip", r->opts.local_ip)) ||
+	    (r->opts.remote_ip && apply_option(r, "remote_ip", r->opts.remote_ip)) ||
+	    (r->opts.tolerance_usecs > 0 && apply_option(r, "tolerance_usecs", tol)))
+		return snprintf(msg, cap, "bad --local_ip, --remote_ip or --tolerance_usecs"), -1;
+	return 0;
+}
+
+/* --- shell commands ---------------------------------------------------- */
+
+/* Splits one command into words in place: blanks separate, quotes group. */
+static int split_words(char *s, char **w, int max)
+{
+	int n = 0;
+
+	while (*s) {
+		char *out;
+		char q = 0;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		if (n == max)
+			return -E2BIG;
+		w[n++] = out = s;
+		for (; *s && (q || (*s != ' ' && *s != '\t')); s++) {
+			if (!q && (*s == '"' || *s == '\''))
+				q = *s;
+			else if (q && *s == q)
+				q = 0;
+			else
+				*out++ = *s;
+		}
+		if (q)
+			return -EINVAL;
+		if (*s)
+			s++;
+		*out = '\0';
+	}
+	return n;
+}
+
+static int sysctl_set(struct pkt_run *r, char *name, const char *value, char *msg, size_t cap)
+{
+	for (char *c = name; *c; c++)
+		if (*c == '/')
+			*c = '.';
+	if (!ust_sysctl_write(r->st, name, value)) {
+		if (r->opts.verbose)
+			pkt_run_verbose(r, "          sysctl    %s = %s", name, value);
+		return 0;
+	}
+	if (errno == ENOENT)
+		snprintf(msg, cap, "sysctl %s: no such setting in ustack", name);
+	else
+		snprintf(msg, cap, "sysctl %s=%s: %s", name, value, strerror(errno));
+	return -1;
+}
+
+static int run_sysctl(struct pkt_run *r, char **w, int n, char *msg, size_t cap)
+{
+	int set = 0;
+
+	for (int i = 1; i < n; i++) {
+		char *eq = strchr(w[i], '=');
+
+		if (w[i][0] == '-' && !eq && strspn(w[i] + 1, "qwe") == strlen(w[i] + 1))
+			continue;
+		if (!eq || eq == w[i])
+			return snprintf(msg, cap, "unsupported sysctl argument '%s' (only "
+					"NAME=VALUE settings)", w[i]), -1;
+		*eq = '\0';
+		if (sysctl_set(r, w[i], eq + 1, msg, cap))
+			return -1;
+		set++;
+	}
+	if (!set)
+		return snprintf(msg, cap, "sysctl without NAME=VALUE"), -1;
+	return 0;
+}
+
+/* echo VALUE... > /proc/sys/NAME (the > may touch the path). */
+static int run_echo(struct pkt_run *r, char **w, int n, char *msg, size_t cap)
+{
+	char value[256] = "";
+	const char *path = NULL;
+	size_t len = 0;
+
+	for (int i = 1; i < n; i++) {
+		if (w[i][0] == '>') {
+			path = w[i][1] ? w[i] + 1 : (i + 1 < n ? w[i + 1] : NULL);
+			if (i + (w[i][1] ? 1 : 2) != n)
+				path = NULL;
+			break;
+		}
+		len += (size_t)snprintf(value + len, sizeof(value) - len, "%s%s",
+					len ? " " : "", w[i]);
+		if (len >= sizeof(value))
+			return snprintf(msg, cap, "echo: value too long"), -1;
+	}
+	if (!path || strncmp(path, "/proc/sys/", 10))
+		return -ENOENT;
+	return sysctl_set(r, (char *)path + 10, value, msg, cap);
+}
+
+static int run_one(struct pkt_run *r, char *cmd, const char *whole, char *msg, size_t cap)
+{
+	char *w[MAX_WORDS];
+	int n = split_words(cmd, w, MAX_WORDS);
+
+	if (n == 0)
+		return 0;
+	if (n > 0 && !strcmp(w[0], "sysctl"))
+		return run_sysctl(r, w, n, msg, cap);
+	if (n > 0 && !strcmp(w[0], "echo")) {
+		int ret = run_echo(r, w, n, msg, cap);
+
+		if (ret != -ENOENT)
+			return ret;
+	}
+	snprintf(msg, cap, "unsupported shell command `%s` (ustack's runner applies only "
+		 "`sysctl [-q] [-w] NAME=VALUE` and `echo VALUE > /proc/sys/...`)", whole);
+	return -1;
+}
+
+int pkt_run_shell(struct pkt_run *r, const char *cmd, char *msg, size_t cap)
+{
+	size_t len = strlen(cmd);
+	char *buf = malloc(len + 1), *p;
+	int ret;
+
+	if (!buf)
+		return snprintf(msg, cap, "out of memory"), -1;
+	memcpy(buf, cmd, len + 1);
+	for (p = buf;;) {
+		size_t k = strcspn(p, ";&\n");
+		char end = p[k];
+		bool amp = end == '&';
+
+		if (amp && p[k + 1] != '&') {
+			snprintf(msg, cap, "unsupported shell command `%s` (background jobs)", cmd);
+			ret = -1;
+			break;
+		}
+		p[k] = '\0';
+		ret = run_one(r, p, cmd, msg, cap);
+		if (ret || !end)
+			break;
+		p += k + 1 + (amp ? 1 : 0);
+	}
+	free(buf);
+	return ret;
+}
