@@ -122,10 +122,12 @@ static int sol_socket_set(struct ust_stack *st, struct ust_sock *sk, int name, c
 		if (!val || len < sizeof(l))
 			return -EINVAL;
 		memcpy(&l, val, sizeof(l));
-		if (l.l_onoff)
+		if (l.l_onoff) {
 			sk->sk_flags |= SOCK_LINGER;
-		else
+			sk->sk_lingertime = l.l_linger > 0 ? (uint32_t)l.l_linger : 0;
+		} else {
 			sk->sk_flags &= ~SOCK_LINGER;
+		}
 		return 0;
 	}
 	}
@@ -256,6 +258,11 @@ static int sol_socket_get(struct ust_sock *sk, int name, void *val, socklen_t *l
 	case SO_DOMAIN: v = AF_INET; break;
 	case SO_PROTOCOL: v = IPPROTO_TCP; break;
 	case SO_ACCEPTCONN: v = sk->sk_state == TCP_LISTEN; break;
+	case SO_LINGER: {
+		struct linger l = { .l_onoff = (sk->sk_flags & SOCK_LINGER) != 0, .l_linger = (int)sk->sk_lingertime };
+
+		return put_value(val, len, &l, sizeof(l));
+	}
 	case SO_RCVBUF: v = sk->sk_rcvbuf; break;
 	case SO_SNDBUF: v = sk->sk_sndbuf; break;
 	default:

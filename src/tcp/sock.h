@@ -167,6 +167,7 @@ struct ust_sock {
 	int sk_err;                       /* pending error, SO_ERROR */
 	int sk_err_soft;                  /* an ICMP error kept for a later timeout */
 	int sk_rcvbuf, sk_sndbuf;
+	uint32_t sk_lingertime;           /* SO_LINGER seconds (with SOCK_LINGER) */
 	uint8_t sk_rcvbuf_locked : 1, sk_sndbuf_locked : 1;
 	uint64_t sk_rcvtimeo, sk_sndtimeo;  /* ns; 0 = wait forever */
 	pthread_cond_t sk_wq;             /* blocked connect/accept/recv sleep here */

@@ -225,16 +225,17 @@ int tcp_disconnect(struct ust_sock *sk)
 {
 	int old = sk->sk_state;
 
-	if (old != TCP_CLOSE)
-		tcp_set_state(sk, TCP_CLOSE);
-	if (old == TCP_LISTEN) {
-		inet_csk_listen_stop(sk);
-	} else if (tcp_need_reset(old)) {
+	/* The reset goes out before CLOSE gives the port back. */
+	if (tcp_need_reset(old)) {
 		tcp_send_active_reset(sk);
 		sk->sk_err = ECONNRESET;
 	} else if (old == TCP_SYN_SENT) {
 		sk->sk_err = ECONNRESET;
 	}
+	if (old != TCP_CLOSE)
+		tcp_set_state(sk, TCP_CLOSE);
+	if (old == TCP_LISTEN)
+		inet_csk_listen_stop(sk);
 	tcp_clear_xmit_timers(sk);
 	purge_receive_queue(sk);
 	sk->inet_dport = 0;
@@ -297,6 +298,10 @@ bool tcp_close(struct ust_sock *sk)
 		UST_INC_STATS(core, LINUX_MIB_TCPABORTONCLOSE);
 		tcp_send_active_reset(sk);
 		tcp_set_state(sk, TCP_CLOSE);
+	} else if ((sk->sk_flags & SOCK_LINGER) && !sk->sk_lingertime) {
+		/* SO_LINGER {1, 0}: abort, RST instead of FIN (tcp_close). */
+		tcp_disconnect(sk);
+		UST_INC_STATS(core, LINUX_MIB_TCPABORTONDATA);
 	} else if (tcp_close_state(sk)) {
 		tcp_send_fin(sk);
 	} else if (sk->sk_state != TCP_FIN_WAIT1 && sk->sk_state != TCP_FIN_WAIT2 &&

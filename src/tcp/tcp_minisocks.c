@@ -129,6 +129,7 @@ static void inherit_from_listener(struct ust_sock *child, const struct ust_sock 
 	child->user_mss = lsk->user_mss;
 	child->icsk_syn_retries = lsk->icsk_syn_retries;
 	child->sk_flags = lsk->sk_flags & (SOCK_LINGER | SOCK_KEEPOPEN);
+	child->sk_lingertime = lsk->sk_lingertime;
 }
 
 /* H-3: the child's sequence state and options come from the request. */

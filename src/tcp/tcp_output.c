@@ -328,7 +328,7 @@ void tcp_send_active_reset(struct ust_sock *sk)
 	o.seq = sk->snd_nxt;
 	o.ack = sk->rcv_nxt;
 	o.flags = UST_TCP_RST | UST_TCP_ACK;
-	o.window = 0;
+	o.window = tcp_select_window(sk);
 	tcp_xmit(sk->tcp, &o);
 }
 
