@@ -57,7 +57,7 @@ static int set_timeout(uint64_t *timeo, const void *val, socklen_t len)
 static uint8_t secs_to_retrans(int seconds)
 {
 	int timeout = 1, period = 1;
-	uint8_t res = 0;
+	uint8_t res = 1;
 
 	if (seconds <= 0)
 		return 0;

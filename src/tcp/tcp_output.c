@@ -276,6 +276,9 @@ int tcp_connect(struct ust_sock *sk)
 	uint32_t clamp = sk->window_clamp;
 	int err;
 
+	/* A receive buffer the user fixed also fixes the largest window. */
+	if (sk->sk_rcvbuf_locked && (clamp > (uint32_t)sk->sk_rcvbuf / 2 || !clamp))
+		clamp = (uint32_t)sk->sk_rcvbuf / 2;
 	sk->tcp_header_len = UST_TCP_HLEN + (sc->tcp_timestamps ? 12 : 0);
 	sk->advmss = tcp_advertise_mss(&sk->dst, sk->user_mss);
 	sk->mss_clamp = sk->user_mss ? sk->user_mss : 65535;
