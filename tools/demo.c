@@ -1,175 +1,80 @@
 /*
- * ustack demo: what the foundation does today, end to end and in virtual time.
- *
- * Two stacks ("client", "server") share a memlink that loses packets. The client
- * sends a SYN laid out byte for byte as Linux lays it out and retransmits it on
- * Linux's schedule (RTO 1 s, tcp_syn_linear_timeouts=4 linear retries, then
- * doubling) from a timer on the stack's timing wheel, until the server's device
- * receives one. Every frame is written to a pcap file.
- * The handshake engine (SYN queue, SYN-ACK, accept queue) replaces this demo.
+ * ustack demo: Linux's TCP connection setup, step by step, between two ustack
+ * stacks joined by an in-memory Ethernet link, in virtual time (no root, no
+ * network). It prints:
+ *   1. the first connection, every step the trace reports: which function,
+ *      which table, which queue, which state, which timer;
+ *   2. more clients than the listener's backlog allows: the accept queue
+ *      overflows, the SYN is dropped and retransmitted, the server accepts
+ *      and the retried connection gets in;
+ *   3. a little data and both closes, then the counters (nstat format);
+ * and writes a pcap of the whole exchange.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include "cli.h"
-#include "stack.h"
-#include "wire/eth.h"
-#include "wire/ipv4.h"
-#include "wire/tcp.h"
+#include "tcp/sock.h"
+#include "ustack/ustack.h"
 
 #define MS 1000000ULL
+#define NCLIENTS 4
+#define BACKLOG 2
 
 struct demo {
 	struct ust_stack *client, *server;
 	struct ust_netdev *cdev, *sdev;
-	struct ust_timer rtx;
-	struct ust_core *ccore;
-	unsigned retransmits;
-	int received;
-	uint8_t frame[128];
-	size_t frame_len;
+	int verbose;                 /* 1: every event; 0: queues, drops, timers */
+	const char *pcap;
 };
+
+/* What a trace callback needs: which side it prints for, and the verbosity. */
+struct side {
+	const char *name;
+	const struct demo *d;
+};
+
+static const char *kind_tag(enum ust_trace_kind k)
+{
+	switch (k) {
+	case UST_TRACE_STATE: return "state";
+	case UST_TRACE_TABLE: return "table";
+	case UST_TRACE_QUEUE: return "queue";
+	case UST_TRACE_TIMER: return "timer";
+	case UST_TRACE_PKT_IN: return "  in ";
+	case UST_TRACE_PKT_OUT: return " out ";
+	case UST_TRACE_DROP: return "drop ";
+	default: return "call ";
+	}
+}
+
+static void on_trace(const struct ust_trace_event *ev, void *ctx)
+{
+	const struct side *side = ctx;
+	char line[256];
+
+	if (side->d->verbose < 0)
+		return;
+	if (!side->d->verbose && ev->kind != UST_TRACE_QUEUE && ev->kind != UST_TRACE_DROP &&
+	    !(ev->kind == UST_TRACE_TIMER && strstr(ev->func, "timer")))
+		return;
+	ust_trace_format(ev, line, sizeof(line));
+	printf("  %-6s [%s] %s\n", side->name, kind_tag(ev->kind), line);
+}
 
 void ust_cmd_demo_usage(void)
 {
-	printf("usage: ustack demo [--pcap FILE] [--loss P] [--seed N]\n"
+	printf("usage: ustack demo [--pcap FILE] [--quiet]\n"
 	       "\n"
-	       "Runs two stacks joined by an in-memory link in virtual time; needs no root.\n"
+	       "Runs Linux's TCP connection setup between two ustack stacks on an in-memory\n"
+	       "Ethernet link, in virtual time (no root, no network needed), and explains it.\n"
 	       "  --pcap FILE   write every frame to FILE (default ustack-demo.pcap)\n"
-	       "  --loss P      probability the link loses a packet (default 0.6)\n"
-	       "  --seed N      seed of the link's loss model (default 26)\n");
-}
-
-/* A SYN from 192.0.2.1:40000 to 192.0.2.2:8080 with Linux's option layout. */
-static size_t build_syn(uint8_t *buf, const struct ust_netdev *src, const struct ust_netdev *dst)
-{
-	struct ust_eth_info eth = { .ethertype = UST_ETH_P_IP };
-	struct ust_tcp_opts o = {
-		.present = UST_TCPOPT_F_MSS | UST_TCPOPT_F_SACK_PERM | UST_TCPOPT_F_TIMESTAMP | UST_TCPOPT_F_WSCALE,
-		.mss = 1460, .wscale = 10, .tsval = 1, .tsecr = 0,
-	};
-	uint8_t opts[40];
-	int olen = ust_tcp_write_opts(opts, sizeof(opts), &o);
-	struct ust_tcp_info th = {
-		.sport = htons(40000), .dport = htons(8080), .seq = 0x1000, .flags = UST_TCP_SYN,
-		.window = 64240, .opts = opts, .opt_len = (size_t)olen,
-	};
-	struct ust_ipv4_info ip = {
-		.ttl = 64, .protocol = UST_IPPROTO_TCP, .df = true,
-		.tot_len = (uint16_t)(UST_IPV4_HLEN + UST_TCP_HLEN + olen),
-		.saddr = inet_addr("192.0.2.1"), .daddr = inet_addr("192.0.2.2"),
-	};
-	int tlen;
-
-	ust_netdev_get_mac(src, eth.src);
-	ust_netdev_get_mac(dst, eth.dst);
-	ust_eth_build(buf, UST_ETH_HLEN, &eth);
-	ust_ipv4_build(buf + UST_ETH_HLEN, UST_IPV4_HLEN, &ip);
-	tlen = ust_tcp_build(buf + UST_ETH_HLEN + UST_IPV4_HLEN, 60, &th);
-	ust_tcp_fill_csum(buf + UST_ETH_HLEN + UST_IPV4_HLEN, (size_t)tlen, ip.saddr, ip.daddr);
-	return UST_ETH_HLEN + UST_IPV4_HLEN + (size_t)tlen;
-}
-
-static void send_syn(struct demo *d)
-{
-	struct ust_pkt *pkt = ust_pkt_alloc(&d->ccore->pool);
-
-	if (!pkt)
-		return;
-	memcpy(ust_pkt_put(pkt, (uint32_t)d->frame_len), d->frame, d->frame_len);
-	printf("  t=%5.3fs client: SYN sent%s\n", (double)d->ccore->now / 1e9,
-	       d->retransmits ? " (retransmission)" : "");
-	ust_netdev_xmit(d->cdev, pkt);
-}
-
-/* Linux >= 6.5: RTO stays 1 s through the 4th retransmission, then doubles:
- * SYNs at 0, 1, 2, 3, 4, 5, 7, 11, 19 s ... */
-static void syn_rtx_timer(struct ust_timer *t)
-{
-	struct demo *d = container_of(t, struct demo, rtx);
-	uint64_t rto_ms;
-
-	if (d->received || d->retransmits >= 10)
-		return;
-	d->retransmits++;
-	send_syn(d);
-	rto_ms = d->retransmits <= 4 ? 1000 : 1000ULL << (d->retransmits - 4);
-	ust_core_timer_arm_ms(d->ccore, &d->rtx, rto_ms);
-}
-
-static void server_rx(struct ust_netdev *dev, struct ust_pkt *pkt, void *ctx)
-{
-	struct demo *d = ctx;
-	struct ust_tcp_opts o;
-	struct ust_tcp_info th;
-
-	if (ust_tcp_parse(pkt->data + UST_ETH_HLEN + UST_IPV4_HLEN,
-			  pkt->len - UST_ETH_HLEN - UST_IPV4_HLEN, &th) == 0 &&
-	    ust_tcp_parse_opts(th.opts, th.opt_len, &o) == 0) {
-		printf("  t=%5.3fs server: SYN received on %s: seq %u win %u <mss %u,sackOK,TS val %u ecr %u,nop,wscale %u>\n",
-		       (double)dev->core->now / 1e9, ust_netdev_name(dev), th.seq, th.window,
-		       o.mss, o.tsval, o.tsecr, o.wscale);
-		d->received = 1;
-	}
-	ust_pkt_free(pkt);
-}
-
-/* Both stacks' virtual clocks move together, event by event. */
-static void run_until_quiet(struct demo *d, uint64_t limit_ns)
-{
-	for (;;) {
-		uint64_t now = ust_stack_now(d->client);
-		uint64_t a = ust_stack_next_event(d->client), b = ust_stack_next_event(d->server);
-		uint64_t next = a < b ? a : b;
-
-		if (next == UINT64_MAX || next > limit_ns)
-			break;
-		ust_stack_advance(d->client, next > now ? next - now : 0);
-		ust_stack_advance(d->server, next > now ? next - now : 0);
-	}
-}
-
-static int parse_args(int argc, char **argv, const char **pcap, double *loss, uint64_t *seed)
-{
-	static const struct option opts[] = {
-		{ "pcap", required_argument, NULL, 'p' },
-		{ "loss", required_argument, NULL, 'l' },
-		{ "seed", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	char *end;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': *pcap = optarg; break;
-		case 'l':
-			*loss = strtod(optarg, &end);
-			if (*end || *loss < 0 || *loss >= 1) {
-				fprintf(stderr, "ustack demo: --loss wants a number in [0, 1), not '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		case 's':
-			*seed = strtoull(optarg, &end, 0);
-			if (*end) {
-				fprintf(stderr, "ustack demo: --seed wants a number, not '%s'\n", optarg);
-				return -1;
-			}
-			break;
-		default:
-			return -1;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "ustack demo: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
-	return 0;
+	       "  --quiet       only the summary lines and counters\n"
+	       "Exit status: 0 when every connection formed, carried data and closed.\n");
 }
 
 static struct ust_stack *demo_stack(const char *name, uint64_t seed)
@@ -183,52 +88,214 @@ static struct ust_stack *demo_stack(const char *name, uint64_t seed)
 	return ust_stack_new(&cfg);
 }
 
-int ust_cmd_demo(int argc, char **argv)
+/* Both clocks move together, event by event, up to `until` ns. */
+static void run_until(struct demo *d, uint64_t until)
 {
-	const char *pcap = "ustack-demo.pcap";
+	for (;;) {
+		uint64_t now = ust_stack_now(d->client);
+		uint64_t a = ust_stack_next_event(d->client), b = ust_stack_next_event(d->server);
+		uint64_t next = a < b ? a : b;
+
+		if (next <= now)
+			next = now + 1;
+		if (next > until)
+			break;
+		ust_stack_advance(d->client, next - now);
+		ust_stack_advance(d->server, next - now);
+	}
+	if (until > ust_stack_now(d->client)) {
+		uint64_t step = until - ust_stack_now(d->client);
+
+		ust_stack_advance(d->client, step);
+		ust_stack_advance(d->server, step);
+	}
+}
+
+static void heading(const char *text)
+{
+	printf("\n%s\n", text);
+}
+
+static int must(int rc, const char *what)
+{
+	if (rc < 0) {
+		fprintf(stderr, "ustack demo: %s: %s\n", what, strerror(errno));
+		exit(UST_EXIT_FAIL);
+	}
+	return rc;
+}
+
+static int setup(struct demo *d, struct side *side_c, struct side *side_s)
+{
 	struct ust_memlink_config lc;
-	struct ust_netdev_stats ls;
-	struct demo d = { 0 };
-	int rc = UST_EXIT_OK;
 
+	d->client = demo_stack("client", 1);
+	d->server = demo_stack("server", 2);
 	ust_memlink_config_init(&lc);
-	lc.loss = 0.6;
-	lc.seed = 26;
-	lc.delay_ns = 5 * MS;
-	if (parse_args(argc, argv, &pcap, &lc.loss, &lc.seed))
-		return UST_EXIT_USAGE;
-
-	d.client = demo_stack("client", 1);
-	d.server = demo_stack("server", 2);
-	if (!d.client || !d.server || ust_memlink_create(d.client, d.server, &lc, &d.cdev, &d.sdev)) {
-		perror("ustack demo: setting up the stacks");
+	lc.delay_ns = 1 * MS;     /* 1 ms each way: the steps stand apart in time */
+	if (!d->client || !d->server || ust_memlink_create(d->client, d->server, &lc, &d->cdev, &d->sdev) ||
+	    ust_addr_add(d->client, d->cdev, inet_addr("192.0.2.1"), 24) ||
+	    ust_addr_add(d->server, d->sdev, inet_addr("192.0.2.2"), 24)) {
+		fprintf(stderr, "ustack demo: setting up the stacks: %s\n", strerror(errno));
 		return UST_EXIT_SETUP;
 	}
-	if (ust_netdev_pcap_open(d.cdev, pcap)) {
-		fprintf(stderr, "ustack demo: cannot write %s: %s\n", pcap, strerror(errno));
-		rc = UST_EXIT_SETUP;
-		goto out;
+	if (ust_netdev_pcap_open(d->cdev, d->pcap)) {
+		fprintf(stderr, "ustack demo: cannot write %s: %s\n", d->pcap, strerror(errno));
+		return UST_EXIT_SETUP;
 	}
-	d.ccore = ust_stack_core(d.client);
-	ust_netdev_set_rx_handler(d.sdev, server_rx, &d);
-	d.frame_len = build_syn(d.frame, d.cdev, d.sdev);
+	ust_trace_set_callback(d->client, on_trace, side_c);
+	ust_trace_set_callback(d->server, on_trace, side_s);
+	return 0;
+}
 
-	printf("ustack demo: two stacks on a memlink (%s <-> %s, %.0f%% loss, 5 ms delay), virtual time\n\n",
-	       ust_netdev_name(d.cdev), ust_netdev_name(d.sdev), lc.loss * 100);
-	printf("The client sends a SYN and retransmits it on Linux's schedule until it gets through:\n");
-	ust_timer_init(&d.rtx, syn_rtx_timer);
-	send_syn(&d);
-	ust_core_timer_arm_ms(d.ccore, &d.rtx, 1000);
-	run_until_quiet(&d, 200ULL * 1000 * MS);
+static int server_listen(struct demo *d)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(8080),
+				  .sin_addr.s_addr = inet_addr("192.0.2.2") };
+	int fd = must(ust_socket(d->server, AF_INET, SOCK_STREAM, 0), "socket");
 
-	ust_netdev_get_stats(d.cdev, &ls);
-	printf("\nlink %s: %llu sent, %llu lost on purpose\n", ust_netdev_name(d.cdev),
-	       (unsigned long long)ls.tx_packets, (unsigned long long)ls.tx_lost);
-	printf("capture: %s (open it with tshark -r %s)\n", pcap, pcap);
-	printf("\nNext: the handshake engine answers this SYN from a listener's SYN queue.\n");
-	if (!d.received)
-		rc = UST_EXIT_FAIL;
-out:
+	must(ust_bind(d->server, fd, (struct sockaddr *)&sa, sizeof(sa)), "bind");
+	must(ust_listen(d->server, fd, BACKLOG), "listen");
+	must(ust_fcntl(d->server, fd, F_SETFL, O_NONBLOCK), "fcntl");
+	return fd;
+}
+
+static int client_connect(struct demo *d)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(8080),
+				  .sin_addr.s_addr = inet_addr("192.0.2.2") };
+	int fd = must(ust_socket(d->client, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), "socket");
+
+	if (ust_connect(d->client, fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != EINPROGRESS)
+		must(-1, "connect");
+	return fd;
+}
+
+static void print_counters(struct demo *d)
+{
+	static const char *const names[] = {
+		"TcpActiveOpens", "TcpPassiveOpens", "TcpCurrEstab", "TcpInSegs", "TcpOutSegs",
+		"TcpRetransSegs", "TcpExtTCPSynRetrans", "TcpExtTCPTimeouts",
+		"TcpExtListenOverflows", "TcpExtListenDrops",
+	};
+	uint64_t c, s;
+
+	printf("  %-28s %8s %8s\n", "counter (nstat name)", "client", "server");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ust_stats_get(d->client, names[i], &c);
+		ust_stats_get(d->server, names[i], &s);
+		printf("  %-28s %8llu %8llu\n", names[i], (unsigned long long)c, (unsigned long long)s);
+	}
+}
+
+static int parse_args(int argc, char **argv, struct demo *d)
+{
+	static const struct option opts[] = {
+		{ "pcap", required_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'p')
+			d->pcap = optarg;
+		else if (c == 'q')
+			d->verbose = -1;
+		else
+			return -1;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "ustack demo: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Part 1: one connection, every step. */
+static int first_connection(struct demo *d, int lfd)
+{
+	int cfd, afd;
+
+	heading("2. The client connects (connect() -> tcp_v4_connect): route and source address,\n"
+		"   SYN_SENT, a port from ip_local_port_range into bhash and the 4-tuple into ehash,\n"
+		"   then the SYN and its retransmission timer (the first frame waits 2 ms for ARP).\n"
+		"   The listener keeps a request sock in its SYN queue and answers SYN-ACK; the final\n"
+		"   ACK finds the request in ehash and turns it into a child in the accept queue.");
+	cfd = client_connect(d);
+	run_until(d, ust_stack_now(d->client) + 10 * MS);
+	heading("3. accept() hands out the child (inet_csk_accept).");
+	afd = must(ust_accept(d->server, lfd, NULL, NULL), "accept");
+	printf("  server accept() = fd %d\n", afd);
+	return cfd | afd << 16;
+}
+
+int ust_cmd_demo(int argc, char **argv)
+{
+	struct demo d = { .verbose = 1, .pcap = "ustack-demo.pcap" };
+	struct side side_c = { "client", &d }, side_s = { "server", &d };
+	int quiet;
+	int lfd, fds, cfd[NCLIENTS + 1], afd[NCLIENTS + 1], accepted = 1, rc;
+	char buf[64];
+
+	if (parse_args(argc, argv, &d))
+		return UST_EXIT_USAGE;
+	quiet = d.verbose < 0;
+	rc = setup(&d, &side_c, &side_s);
+	if (rc)
+		return rc;
+	printf("ustack demo: Linux's TCP connection setup, step by step, in two userspace stacks\n"
+	       "  client 192.0.2.1 (%s) <-- in-memory Ethernet, 1 ms each way --> server 192.0.2.2 (%s)\n"
+	       "  time is virtual: the run takes milliseconds, the clock shows what Linux would live through\n",
+	       ust_netdev_name(d.cdev), ust_netdev_name(d.sdev));
+
+	heading("1. The server listens: socket(), bind(192.0.2.2:8080), listen(backlog 2).\n"
+		"   The accept queue holds backlog + 1 = 3 children; the SYN queue holds 2 requests.");
+	lfd = server_listen(&d);
+
+	fds = first_connection(&d, lfd);
+	cfd[0] = fds & 0xffff;
+	afd[0] = fds >> 16;
+
+	d.verbose = quiet ? -1 : 0;
+	heading("4. Four more clients connect, 10 ms apart; the server does not accept yet.\n"
+		"   Three fit in the accept queue; the fourth SYN finds it full: Linux drops it\n"
+		"   (ListenOverflows). Only queue moves, drops and timers are shown now.");
+	for (int i = 1; i <= NCLIENTS; i++) {
+		cfd[i] = client_connect(&d);
+		run_until(&d, ust_stack_now(d.client) + 10 * MS);
+	}
+	heading("5. At 0.5 s the server accepts what is queued; the dropped client's SYN\n"
+		"   retransmission (after its 1 s RTO) then gets in.");
+	run_until(&d, 500 * MS);
+	while (accepted <= NCLIENTS && (afd[accepted] = ust_accept(d.server, lfd, NULL, NULL)) >= 0)
+		accepted++;
+	printf("  server has accepted %d connections so far\n", accepted);
+	run_until(&d, 1500 * MS);
+	while (accepted <= NCLIENTS && (afd[accepted] = ust_accept(d.server, lfd, NULL, NULL)) >= 0)
+		accepted++;
+	printf("  server accepted %d connections in all\n", accepted);
+
+	heading("6. The first connection carries a few bytes, then both ends close\n"
+		"   (FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK).");
+	d.verbose = quiet ? -1 : 1;
+	must((int)ust_write(d.client, cfd[0], "hello", 5), "write");
+	run_until(&d, ust_stack_now(d.client) + 5 * MS);
+	ust_fcntl(d.server, afd[0], F_SETFL, O_NONBLOCK);
+	rc = (int)ust_read(d.server, afd[0], buf, sizeof(buf) - 1);
+	printf("  server read %d bytes: \"%.*s\"\n", rc, rc > 0 ? rc : 0, buf);
+	must(ust_close(d.client, cfd[0]), "close");
+	run_until(&d, ust_stack_now(d.client) + 5 * MS);
+	must(ust_close(d.server, afd[0]), "close");
+	run_until(&d, ust_stack_now(d.client) + 5 * MS);
+
+	heading("7. Counters, named as nstat names Linux's:");
+	print_counters(&d);
+	printf("\n  request sock %zu bytes (Linux: 312), socket %zu bytes without buffers (Linux: 2304)\n",
+	       sizeof(struct request_sock), sizeof(struct ust_sock));
+	printf("  capture: %s (tshark -r %s)\n", d.pcap, d.pcap);
+	rc = accepted == NCLIENTS + 1 ? UST_EXIT_OK : UST_EXIT_FAIL;
 	ust_stack_free(d.client);
 	ust_stack_free(d.server);
 	return rc;

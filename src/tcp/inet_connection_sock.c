@@ -82,8 +82,8 @@ void inet_csk_reqsk_queue_add(struct ust_sock *lsk, struct ust_sock *child)
 	child->parent = lsk;
 	ust_list_add_tail(&lsk->accept_queue, &child->accept_node);
 	lsk->sk_ack_backlog++;
-	tcp_trace_sk(child, UST_TRACE_QUEUE, "inet_csk_reqsk_queue_add", "added to accept queue (%u/%u)",
-		     lsk->sk_ack_backlog, lsk->sk_max_ack_backlog);
+	tcp_trace_sk(child, UST_TRACE_QUEUE, "inet_csk_reqsk_queue_add",
+		     "added to accept queue (%u queued, backlog %u)", lsk->sk_ack_backlog, lsk->sk_max_ack_backlog);
 }
 
 /*
@@ -112,8 +112,8 @@ struct ust_sock *inet_csk_accept_dequeue(struct ust_sock *lsk)
 		return NULL;
 	ust_list_del(&child->accept_node);
 	lsk->sk_ack_backlog--;
-	tcp_trace_sk(child, UST_TRACE_QUEUE, "inet_csk_accept", "taken from accept queue (%u/%u left)",
-		     lsk->sk_ack_backlog, lsk->sk_max_ack_backlog);
+	tcp_trace_sk(child, UST_TRACE_QUEUE, "inet_csk_accept", "taken from accept queue (%u left)",
+		     lsk->sk_ack_backlog);
 	child->parent = NULL;
 	return child;
 }

@@ -256,7 +256,8 @@ int tcp_v4_conn_request(struct ust_sock *lsk, struct tcp_seg *seg)
 	}
 	if (sk_acceptq_is_full(lsk)) {
 		UST_INC_STATS(tcp->core, LINUX_MIB_LISTENOVERFLOWS);
-		tcp_trace_sk(lsk, UST_TRACE_DROP, "tcp_conn_request", "accept queue full (%u/%u): SYN dropped",
+		tcp_trace_sk(lsk, UST_TRACE_DROP, "tcp_conn_request",
+			     "accept queue full (%u queued > backlog %u): SYN dropped, ListenOverflows",
 			     lsk->sk_ack_backlog, lsk->sk_max_ack_backlog);
 		goto drop;
 	}
@@ -309,7 +310,8 @@ struct ust_sock *tcp_v4_syn_recv_sock(struct ust_sock *lsk, struct tcp_seg *seg,
 
 	if (sk_acceptq_is_full(lsk)) {
 		UST_INC_STATS(tcp->core, LINUX_MIB_LISTENOVERFLOWS);
-		tcp_trace_sk(lsk, UST_TRACE_DROP, "tcp_v4_syn_recv_sock", "accept queue full (%u/%u)",
+		tcp_trace_sk(lsk, UST_TRACE_DROP, "tcp_v4_syn_recv_sock",
+			     "accept queue full (%u queued > backlog %u): no child, ListenOverflows",
 			     lsk->sk_ack_backlog, lsk->sk_max_ack_backlog);
 		goto drop;
 	}
