@@ -251,7 +251,8 @@ int ust_cmd_demo(int argc, char **argv)
 	       ust_netdev_name(d.cdev), ust_netdev_name(d.sdev));
 
 	heading("1. The server listens: socket(), bind(192.0.2.2:8080), listen(backlog 2).\n"
-		"   The accept queue holds backlog + 1 = 3 children; the SYN queue holds 2 requests.");
+		"   The accept queue holds backlog + 1 = 3 children (full when 3 > 2); the SYN queue is\n"
+		"   full above 2 requests (Linux 6.18: qlen > backlog).");
 	lfd = server_listen(&d);
 
 	fds = first_connection(&d, lfd);

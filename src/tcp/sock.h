@@ -237,10 +237,15 @@ static inline bool sk_acceptq_is_full(const struct ust_sock *sk)
 	return sk->sk_ack_backlog > sk->sk_max_ack_backlog;
 }
 
-/* SYN queue full: qlen >= backlog (Q-2; Linux >= 4.3). */
+/*
+ * SYN queue full: more requests than the backlog (Q-2). Linux 4.3 made it
+ * qlen >= backlog; current kernels test qlen > backlog, so listen(fd, 0) still
+ * takes one real request. Checked against Linux 6.18 (tests/scripts/listen/
+ * listen-zero-*.pkt); the running kernel wins over the spec's older rule.
+ */
 static inline bool inet_csk_reqsk_queue_is_full(const struct ust_sock *sk)
 {
-	return sk->qlen >= sk->sk_max_ack_backlog;
+	return sk->qlen > sk->sk_max_ack_backlog;
 }
 
 #endif

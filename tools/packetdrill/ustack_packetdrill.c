@@ -128,7 +128,8 @@ static uint64_t real_ns(void)
 
 /* ---- threads in socket calls ------------------------------------------ */
 
-/* Whether the kernel shows the thread asleep (or gone). */
+/* Whether the kernel shows the thread asleep in a wait (or gone). The caller
+ * must hold no lock the thread could be waiting for. */
 static bool thread_asleep(pid_t tid)
 {
 	char path[64], buf[512];
@@ -148,7 +149,7 @@ static bool thread_asleep(pid_t tid)
 	p = strrchr(buf, ')');   /* the name in parentheses may hold spaces */
 	if (!p || p[1] != ' ')
 		return true;
-	return p[2] != 'R';
+	return p[2] == 'S';
 }
 
 /*
@@ -162,16 +163,19 @@ static void quiesce(struct pd_adapter *a)
 	uint64_t deadline = 0;
 
 	for (;;) {
-		pid_t busy = 0;
+		pid_t tids[PD_MAX_CALLERS], busy = 0;
+		int n = 0;
 
+		/* Look at the threads without holding our mutex: a thread waiting
+		 * for it would look asleep. */
 		pthread_mutex_lock(&a->mu);
-		for (int i = 0; i < PD_MAX_CALLERS && !busy; i++) {
-			const struct pd_caller *c = &a->callers[i];
-
-			if (c->phase != PD_IDLE && !thread_asleep(c->tid))
-				busy = c->tid;
-		}
+		for (int i = 0; i < PD_MAX_CALLERS; i++)
+			if (a->callers[i].phase != PD_IDLE)
+				tids[n++] = a->callers[i].tid;
 		pthread_mutex_unlock(&a->mu);
+		for (int i = 0; i < n && !busy; i++)
+			if (!thread_asleep(tids[i]))
+				busy = tids[i];
 		if (!busy)
 			return;
 		if (!deadline) {
@@ -521,8 +525,24 @@ static int pd_socket(void *ud, int domain, int type, int protocol)
 static int pd_bind(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pd_adapter *a = ud;
+	int r = PD_CALL(a, ust_bind(a->st, ufd(a, fd), addr, len));
 
-	return PD_CALL(a, ust_bind(a->st, ufd(a, fd), addr, len));
+	/* packetdrill binds to its --local_ip, which is random unless given:
+	 * say how to make the two agree. */
+	if (r < 0 && errno == EADDRNOTAVAIL && addr && len >= sizeof(struct sockaddr_in) &&
+	    addr->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+		char want[INET_ADDRSTRLEN], have[INET_ADDRSTRLEN];
+		int saved = errno;
+
+		inet_ntop(AF_INET, &sin->sin_addr, want, sizeof(want));
+		inet_ntop(AF_INET, &a->cfg.local_ip, have, sizeof(have));
+		fprintf(stderr, PD_NAME ": bind to %s, but the stack's address is %s: run "
+			"packetdrill with --local_ip=%s (or --so_flags=local_ip=%s)\n",
+			want, have, have, want);
+		errno = saved;
+	}
+	return r;
 }
 
 static int pd_listen(void *ud, int fd, int backlog)
