@@ -83,6 +83,8 @@ ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, int flags)
 	ust_core_update_now(s->tcp->core);
 	sk = ust_fd_get(s, fd);
 	ret = sk ? tcp_recvmsg(s, sk, buf, len, flags) : -EBADF;
+	if (sk)
+		ust_sock_put_after_wait(s, sk);
 	pthread_mutex_unlock(s->lock);
 	if (ret < 0) {
 		errno = (int)-ret;

@@ -211,7 +211,11 @@ int ust_connect(struct ust_stack *st, int fd, const struct sockaddr *addr, sockl
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
-	return leave(s, sk ? inet_stream_connect(s, sk, addr, len) : err);
+	if (sk) {
+		err = inet_stream_connect(s, sk, addr, len);
+		ust_sock_put_after_wait(s, sk);
+	}
+	return leave(s, err);
 }
 
 static bool accept_ready(const struct ust_sock *sk)
@@ -271,7 +275,11 @@ int ust_accept4(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
-	return leave(s, sk ? inet_accept(s, sk, addr, len, flags) : err);
+	if (sk) {
+		err = inet_accept(s, sk, addr, len, flags);
+		ust_sock_put_after_wait(s, sk);
+	}
+	return leave(s, err);
 }
 
 int ust_accept(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
@@ -289,12 +297,28 @@ int ust_close(struct ust_stack *st, int fd)
 		return leave(s, err);
 	ust_fd_release(s, fd);
 	sk->fd = -1;
+	if (sk->sk_waiters)
+		sk->sk_flags |= SOCK_CLOSE_DEFERRED;
+	else
+		ust_sock_close(s, sk);
+	return leave(s, 0);
+}
+
+void ust_sock_close(struct ust_sockets *s, struct ust_sock *sk)
+{
 	if (tcp_close(sk)) {
 		if (sk->icsk_bind_hash)
 			inet_put_port(&s->tcp->hashinfo, sk);
 		tcp_sock_free(sk);
 	}
-	return leave(s, 0);
+}
+
+void ust_sock_put_after_wait(struct ust_sockets *s, struct ust_sock *sk)
+{
+	if ((sk->sk_flags & SOCK_CLOSE_DEFERRED) && !sk->sk_waiters) {
+		sk->sk_flags &= ~SOCK_CLOSE_DEFERRED;
+		ust_sock_close(s, sk);
+	}
 }
 
 static int inet_shutdown(struct ust_sock *sk, int how)

@@ -46,6 +46,13 @@ int ust_sk_wait(struct ust_sockets *s, struct ust_sock *sk, uint64_t timeo_ns,
 		bool (*cond)(const struct ust_sock *sk), bool exclusive);
 void ust_sock_wake(struct ust_sock *sk);
 
+/* close() of a socket: the connection side (tcp_close) and the memory. A call
+ * still asleep on sk keeps it alive, as the file reference of a blocked
+ * syscall does in Linux; the last sleeper to leave finishes the close. */
+void ust_sock_close(struct ust_sockets *s, struct ust_sock *sk);
+/* After a wait: finish a close that came meanwhile, if this was the last sleeper. */
+void ust_sock_put_after_wait(struct ust_sockets *s, struct ust_sock *sk);
+
 /* readiness (poll.c) */
 short ust_tcp_poll(const struct ust_sock *sk);
 

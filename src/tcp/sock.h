@@ -131,6 +131,7 @@ struct request_sock {
 #define SOCK_NONBLOCK_F (1u << 2)     /* O_NONBLOCK on the file */
 #define SOCK_LINGER    (1u << 3)
 #define SOCK_KEEPOPEN  (1u << 4)
+#define SOCK_CLOSE_DEFERRED (1u << 5) /* close() came while a call slept on it */
 
 /*
  * A full TCP socket. Fields group by who uses them: hashing (sock_common and

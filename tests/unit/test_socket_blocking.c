@@ -227,6 +227,36 @@ static void test_close_listener_wakes_accept(void **state)
 	ust_stack_free(p.s);
 }
 
+/* close() of a listener while accept() sleeps on it: as in Linux, the sleeping
+ * call keeps the socket (and its listening) alive, so no deadlock and no
+ * freed memory under it; the accept returns the next connection, and the
+ * close completes when it does. */
+static void test_close_while_accept_sleeps(void **state)
+{
+	struct pair p;
+	struct call acc, conn;
+	pthread_t ta, tc;
+
+	(void)state;
+	pair_init(&p, 4);
+	acc = (struct call){ .p = &p, .fd = p.lfd };
+	assert_int_equal(pthread_create(&ta, NULL, do_accept, &acc), 0);
+	drive(&p, 20);
+	assert_int_equal(ust_close(p.s, p.lfd), 0);
+	assert_int_equal(ust_close(p.s, p.lfd), -1);      /* the descriptor is gone */
+	assert_int_equal(errno, EBADF);
+	conn = (struct call){ .p = &p, .fd = ust_socket(p.c, AF_INET, SOCK_STREAM, 0) };
+	assert_int_equal(pthread_create(&tc, NULL, do_connect, &conn), 0);
+	wait_done(&p, &conn, 1, 2000);
+	wait_done(&p, &acc, 1, 2000);
+	pthread_join(tc, NULL);
+	pthread_join(ta, NULL);
+	assert_int_equal(conn.ret, 0);
+	assert_true(acc.ret >= 3);
+	ust_stack_free(p.c);
+	ust_stack_free(p.s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_sndtimeo_returns_einprogress),
 		cmocka_unit_test(test_rcvtimeo_accept_eagain),
 		cmocka_unit_test(test_close_listener_wakes_accept),
+		cmocka_unit_test(test_close_while_accept_sleeps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
