@@ -213,10 +213,14 @@ int ust_memlink_create(struct ust_stack *sa, struct ust_stack *sb,
 static int stack_poll_locked(struct ust_stack *st)
 {
 	struct ust_list *pos;
-	int work;
+	uint64_t tick;
+	int work = 0;
 
 	ust_core_update_now(&st->core);
-	work = (int)ust_timer_wheel_run(&st->core.timers, ust_jiffies(&st->core));
+	tick = ust_jiffies(&st->core);
+	/* Most polls have no timer due: two compares, no call. */
+	if (!ust_timer_wheel_idle(&st->core.timers, tick))
+		work = (int)ust_timer_wheel_run(&st->core.timers, tick);
 	ust_list_for_each(pos, &st->netdevs) {
 		struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
 

@@ -27,7 +27,7 @@ struct ust_rng {
 
 struct ust_secrets {
 	uint8_t net_secret[UST_KEY_BYTES];    /* ISN, ephemeral port offset */
-	uint8_t ts_secret[UST_KEY_BYTES];     /* timestamp offsets */
+	uint8_t ts_secret[UST_KEY_BYTES];     /* unused since TS offsets come from net_secret (secure_seq.c); kept so the stream order stays */
 	uint8_t cookie_secret[2][UST_KEY_BYTES]; /* SYN cookie H0, H1 */
 	uint32_t hash_seed;                   /* ehash/bhash/lhash table hashing */
 	uint32_t isn_base;                    /* start of the 64 ns ISN clock */

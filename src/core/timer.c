@@ -52,7 +52,7 @@ static inline void add_to(struct ust_hlist_head *h, struct ust_timer *t)
 /* Files t by t->expires relative to w->now. t must not be on any list. */
 static void enqueue(struct ust_timer_wheel *w, struct ust_timer *t)
 {
-	uint64_t e = t->expires, d;
+	uint64_t e = t->expires, d, span_start;
 	unsigned k, slot;
 
 	if (unlikely(e < w->now)) {
@@ -64,6 +64,8 @@ static void enqueue(struct ust_timer_wheel *w, struct ust_timer *t)
 	}
 	d = e - w->now;
 	if (d <= L0_MASK) {
+		if (e < w->next_hint)
+			w->next_hint = e;
 		slot = (unsigned)(e & L0_MASK);
 		add_to(&w->l0[slot], t);
 		w->l0_map[slot >> 6] |= 1ULL << (slot & 63);
@@ -77,6 +79,11 @@ static void enqueue(struct ust_timer_wheel *w, struct ust_timer *t)
 	}
 	/* d in [2^8, 2^32): level k covers d < 2^(8 + 6k). */
 	k = (unsigned)(63 - __builtin_clzll(d) - UST_TW_L0_BITS) / UST_TW_LN_BITS + 1;
+	/* The run's work for this slot is the cascade at the start of the
+	 * span holding e (the park point for a parked timer). */
+	span_start = (e >> level_shift(k)) << level_shift(k);
+	if (span_start < w->next_hint)
+		w->next_hint = span_start;
 	slot = (unsigned)((e >> level_shift(k)) & LN_MASK);
 	add_to(&w->ln[k - 1][slot], t);
 	w->ln_map[k - 1] |= 1ULL << slot;
@@ -225,6 +232,7 @@ void ust_timer_wheel_init(struct ust_timer_wheel *w, uint64_t now_tick)
 	memset(w, 0, sizeof(*w));
 	w->now = now_tick;
 	w->overdue_min = UST_TIMER_NEVER;
+	w->next_hint = UST_TIMER_NEVER;
 }
 
 void ust_timer_arm(struct ust_timer_wheel *w, struct ust_timer *t, uint64_t expires)
@@ -250,6 +258,8 @@ unsigned ust_timer_wheel_run(struct ust_timer_wheel *w, uint64_t now_tick)
 {
 	unsigned fired = 0;
 
+	if (likely(ust_timer_wheel_idle(w, now_tick)))
+		return 0;
 	if (w->overdue.first) {
 		w->overdue_min = UST_TIMER_NEVER;
 		fired += fire_list(w, &w->overdue);
@@ -260,8 +270,10 @@ unsigned ust_timer_wheel_run(struct ust_timer_wheel *w, uint64_t now_tick)
 		uint64_t t = next_work(w);
 		unsigned slot;
 
-		if (t > now_tick)
+		if (t > now_tick) {
+			w->next_hint = t;
 			break;
+		}
 		/* Every tick in [w->now, t) has nothing to fire or cascade. */
 		w->now = t;
 		if ((t & L0_MASK) == 0)

@@ -77,6 +77,11 @@ struct ust_timer_wheel {
 	uint64_t ln_map[UST_TW_LEVELS - 1];
 	struct ust_hlist_head overdue; /* armed for a tick < now: fire at the next run */
 	uint64_t overdue_min;        /* <= the smallest expires on overdue */
+	/* <= next_work(w) (the first tick at which the run has work), kept by
+	 * enqueue (min with the expiry) and made exact by each run: a run for a
+	 * now below it, with nothing overdue, has nothing to do and returns
+	 * after two compares. Cancels leave it low, which is only a bound. */
+	uint64_t next_hint;
 };
 
 void ust_timer_init(struct ust_timer *t, ust_timer_fn fn);
@@ -88,6 +93,19 @@ void ust_timer_wheel_init(struct ust_timer_wheel *w, uint64_t now_tick);
 void ust_timer_arm(struct ust_timer_wheel *w, struct ust_timer *t, uint64_t expires);
 /* Returns true if t was pending. Safe on a timer that is not. */
 bool ust_timer_cancel(struct ust_timer_wheel *w, struct ust_timer *t);
+/* The idle case of ust_timer_wheel_run, inline for the event loop: true when
+ * nothing is overdue and nothing can be due up to now_tick (now_tick <
+ * next_hint); the run is then done (w->now moved past now_tick). False: call
+ * ust_timer_wheel_run. */
+static inline bool ust_timer_wheel_idle(struct ust_timer_wheel *w, uint64_t now_tick)
+{
+	if (w->overdue.first || now_tick >= w->next_hint)
+		return false;
+	/* Every tick in [w->now, now_tick] is empty: what the run would do. */
+	if (w->now <= now_tick)
+		w->now = now_tick + 1;
+	return true;
+}
 /* Runs every timer due at or before now_tick; returns how many fired. A now_tick
  * below w->now runs only the overdue timers. */
 unsigned ust_timer_wheel_run(struct ust_timer_wheel *w, uint64_t now_tick);

@@ -108,6 +108,8 @@ struct ust_fib_info {
 	uint32_t advmss;
 };
 
+#define UST_FIB_CACHE_SIZE 4
+
 /*
  * A table: one hash of every route keyed by (prefix, length), plus a bitmap of
  * the lengths present. A lookup tries each present length from 32 down, masks
@@ -123,6 +125,18 @@ struct ust_fib_table {
 	uint64_t len_map;               /* bit plen set <=> len_count[plen] > 0 */
 	struct ust_list routes;
 	uint8_t id;
+	/* The last answers of ust_fib_table_lookup, by (daddr, oif), direct
+	 * mapped by daddr: a connection's packets ask the same few questions
+	 * over and over (route out, local delivery in). Emptied whenever a
+	 * route goes in or out (the only things an answer depends on: routes
+	 * and their devices' fixed ifindex); used under the stack lock, as the
+	 * table is. */
+	struct ust_fib_cache {
+		ust_be32 daddr;
+		int oif;
+		bool valid;
+		const struct ust_fib_info *res;   /* NULL: no route */
+	} cache[UST_FIB_CACHE_SIZE];
 };
 
 /* The flow key of an output lookup (Linux's flowi4). saddr and daddr are
@@ -327,8 +341,28 @@ int ust_fib_insert(struct ust_ipv4 *ip, struct ust_fib_table *t, const struct us
 int ust_fib_delete(struct ust_ipv4 *ip, struct ust_fib_table *t, const struct ust_fib_info *r);
 /* Removes every route through idev (device down, device gone). */
 void ust_fib_flush_dev(struct ust_ipv4 *ip, const struct ust_in_device *idev);
-/* Longest prefix match in t (oif 0: any device); NULL when nothing matches. */
-const struct ust_fib_info *ust_fib_table_lookup(const struct ust_fib_table *t, ust_be32 daddr, int oif);
+/* The longest prefix match for a question t->cache does not hold; fills it. */
+const struct ust_fib_info *ust_fib_table_lookup_miss(const struct ust_fib_table *t, ust_be32 daddr, int oif);
+
+static inline unsigned ust_fib_cache_slot(ust_be32 daddr)
+{
+	uint32_t h = ust_h(daddr);
+
+	return (h ^ (h >> 8)) & (UST_FIB_CACHE_SIZE - 1);
+}
+
+/* Longest prefix match in t (oif 0: any device); NULL when nothing matches.
+ * A question asked before (and no route added or removed since) is answered
+ * from t->cache. */
+static inline const struct ust_fib_info *ust_fib_table_lookup(const struct ust_fib_table *t, ust_be32 daddr,
+							      int oif)
+{
+	const struct ust_fib_cache *c = &t->cache[ust_fib_cache_slot(daddr)];
+
+	if (c->valid && c->daddr == daddr && c->oif == oif)
+		return c->res;
+	return ust_fib_table_lookup_miss(t, daddr, oif);
+}
 /* Local table, then main. */
 const struct ust_fib_info *ust_fib_lookup(const struct ust_ipv4 *ip, ust_be32 daddr, int oif);
 /* RTN_LOCAL, RTN_BROADCAST, or RTN_UNICAST for what the local table has for addr. */

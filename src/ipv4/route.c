@@ -34,6 +34,11 @@ static uint32_t fib_hash(ust_be32 dst, uint8_t plen, uint32_t nbuckets)
 	return (uint32_t)(h >> 32) & (nbuckets - 1);
 }
 
+static void fib_cache_flush(struct ust_fib_table *t)
+{
+	memset(t->cache, 0, sizeof(t->cache));
+}
+
 int ust_fib_table_init(struct ust_fib_table *t, uint8_t id)
 {
 	memset(t, 0, sizeof(*t));
@@ -57,6 +62,8 @@ void ust_fib_table_destroy(struct ust_fib_table *t)
 	free(t->buckets);
 	t->buckets = NULL;
 	t->nr = 0;
+	t->len_map = 0;
+	fib_cache_flush(t);
 }
 
 /* Doubles the buckets; on allocation failure the table keeps working, longer chains. */
@@ -103,6 +110,7 @@ int ust_fib_insert(struct ust_ipv4 *ip, struct ust_fib_table *t, const struct us
 	n = malloc(sizeof(*n));
 	if (!n)
 		return -ENOMEM;
+	fib_cache_flush(t);
 	*n = *r;
 	ust_hlist_add_head(&t->buckets[fib_hash(n->dst, n->plen, t->nbuckets)], &n->hnode);
 	ust_list_add_tail(&t->routes, &n->lnode);
@@ -116,6 +124,7 @@ int ust_fib_insert(struct ust_ipv4 *ip, struct ust_fib_table *t, const struct us
 
 static void fib_remove(struct ust_fib_table *t, struct ust_fib_info *r)
 {
+	fib_cache_flush(t);
 	ust_hlist_del(&r->hnode);
 	ust_list_del(&r->lnode);
 	t->nr--;
@@ -180,7 +189,7 @@ static const struct ust_fib_info *probe(const struct ust_fib_table *t, ust_be32 
 	return best;
 }
 
-const struct ust_fib_info *ust_fib_table_lookup(const struct ust_fib_table *t, ust_be32 daddr, int oif)
+static const struct ust_fib_info *fib_table_lookup_slow(const struct ust_fib_table *t, ust_be32 daddr, int oif)
 {
 	uint64_t map = t->len_map;
 
@@ -193,6 +202,19 @@ const struct ust_fib_info *ust_fib_table_lookup(const struct ust_fib_table *t, u
 		map &= ~(1ULL << plen);
 	}
 	return NULL;
+}
+
+const struct ust_fib_info *ust_fib_table_lookup_miss(const struct ust_fib_table *t, ust_be32 daddr, int oif)
+{
+	/* The cache is the table's memo, not its contents: filling it does not
+	 * change what the (const) table answers. */
+	struct ust_fib_cache *c = (struct ust_fib_cache *)&t->cache[ust_fib_cache_slot(daddr)];
+
+	c->res = fib_table_lookup_slow(t, daddr, oif);
+	c->daddr = daddr;
+	c->oif = oif;
+	c->valid = true;
+	return c->res;
 }
 
 const struct ust_fib_info *ust_fib_lookup(const struct ust_ipv4 *ip, ust_be32 daddr, int oif)

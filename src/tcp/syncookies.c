@@ -121,7 +121,7 @@ static bool cookie_timestamp_decode(struct ust_tcp *tcp, struct request_sock *re
 	}
 	if (!sc->tcp_timestamps)
 		return false;
-	req->ts_off = secure_tcp_ts_off(tcp, seg->daddr, seg->saddr);
+	req->ts_off = secure_tcp_seq_and_ts_off(tcp, seg->daddr, seg->saddr, seg->th.dport, seg->th.sport).ts_off;
 	options = (seg->opt.tsecr - req->ts_off) & ((1u << TSBITS) - 1);
 	req->tstamp_ok = 1;
 	req->ts_recent = seg->opt.tsval;

@@ -99,8 +99,13 @@ void tcp_trace_req(struct request_sock *req, enum ust_trace_kind kind, const cha
 void tcp_wake(struct ust_sock *sk);
 
 /* --- secure_seq.c --------------------------------------------------------- */
-uint32_t secure_tcp_seq(const struct ust_tcp *tcp, ust_be32 saddr, ust_be32 daddr, ust_be16 sport, ust_be16 dport);
-uint32_t secure_tcp_ts_off(const struct ust_tcp *tcp, ust_be32 saddr, ust_be32 daddr);
+/* ISN and TSval offset of a connection from one keyed hash of its 4-tuple
+ * (secure_seq.c). */
+struct tcp_seq_and_ts_off {
+	uint32_t seq, ts_off;
+};
+struct tcp_seq_and_ts_off secure_tcp_seq_and_ts_off(const struct ust_tcp *tcp, ust_be32 saddr, ust_be32 daddr,
+						    ust_be16 sport, ust_be16 dport);
 
 /* --- tcp_ipv4.c ----------------------------------------------------------- */
 /* The IPv4 protocol handler for TCP: takes pkt (data at the TCP header). */
@@ -144,7 +149,9 @@ void tcp_select_initial_window(const struct ust_tcp *tcp, int rcvbuf, uint32_t m
 int tcp_connect(struct ust_sock *sk);
 int tcp_send_syn(struct ust_sock *sk, bool retrans);
 int tcp_send_synack_sk(struct ust_sock *sk);
-int tcp_send_synack(struct request_sock *req, bool retrans);
+/* rt: the route tcp_v4_conn_request just looked up, or NULL to look it up
+ * (retransmits), as tcp_v4_send_synack's dst. */
+int tcp_send_synack(struct request_sock *req, const struct ust_rtable *rt, bool retrans);
 void tcp_send_ack(struct ust_sock *sk);
 void tcp_send_active_reset(struct ust_sock *sk);
 void tcp_send_challenge_ack(struct ust_sock *sk);

@@ -156,6 +156,7 @@ static void connect_failed(struct ust_sock *sk)
 int tcp_v4_connect(struct ust_sock *sk, ust_be32 daddr, ust_be16 dport)
 {
 	struct ust_tcp *tcp = sk->tcp;
+	struct tcp_seq_and_ts_off st;
 	struct ust_rtable rt;
 	int err;
 
@@ -179,9 +180,10 @@ int tcp_v4_connect(struct ust_sock *sk, ust_be32 daddr, ust_be16 dport)
 	tcp_trace_sk(sk, UST_TRACE_TABLE, "inet_hash_connect", "port %u chosen; in bhash and ehash", sk->inet_num);
 	sk->dst = rt;
 	sk->inet_id = (uint16_t)ust_rng_u32(&tcp->core->rng);
+	st = secure_tcp_seq_and_ts_off(tcp, sk->inet_rcv_saddr, daddr, htons(sk->inet_num), dport);
 	if (!sk->write_seq)
-		sk->write_seq = secure_tcp_seq(tcp, sk->inet_rcv_saddr, daddr, htons(sk->inet_num), dport);
-	sk->tsoffset = secure_tcp_ts_off(tcp, sk->inet_rcv_saddr, daddr);
+		sk->write_seq = st.seq;
+	sk->tsoffset = st.ts_off;
 	err = tcp_connect(sk);
 	if (err) {
 		connect_failed(sk);
@@ -245,6 +247,7 @@ int tcp_v4_conn_request(struct ust_sock *lsk, struct tcp_seg *seg)
 {
 	struct ust_tcp *tcp = lsk->tcp;
 	const struct ust_sysctl *sc = &tcp->core->sysctl;
+	struct tcp_seq_and_ts_off st = { 0, 0 };
 	struct request_sock *req;
 	struct ust_rtable rt;
 	bool want_cookie = false;
@@ -272,8 +275,11 @@ int tcp_v4_conn_request(struct ust_sock *lsk, struct tcp_seg *seg)
 	if (!want_cookie && !sc->tcp_syncookies &&
 	    (uint32_t)sc->tcp_max_syn_backlog - lsk->qlen < ((uint32_t)sc->tcp_max_syn_backlog >> 2))
 		goto drop_and_free;
+	/* One hash for both, computed only when one of them is needed. */
+	if (req->tstamp_ok || !want_cookie)
+		st = secure_tcp_seq_and_ts_off(tcp, seg->daddr, seg->saddr, seg->th.dport, seg->th.sport);
 	if (req->tstamp_ok)
-		req->ts_off = secure_tcp_ts_off(tcp, seg->daddr, seg->saddr);
+		req->ts_off = st.ts_off;
 	if (want_cookie) {
 		uint32_t now = tcp_time_ms(tcp);
 
@@ -282,14 +288,14 @@ int tcp_v4_conn_request(struct ust_sock *lsk, struct tcp_seg *seg)
 		 * ts_off to the clock, so fold the difference into it. */
 		if (req->tstamp_ok)
 			req->ts_off += cookie_init_timestamp(req, now) - now;
-		tcp_send_synack(req, false);
+		tcp_send_synack(req, &rt, false);
 		reqsk_free(req);
 		return 0;
 	}
-	req->snt_isn = secure_tcp_seq(tcp, seg->daddr, seg->saddr, seg->th.dport, seg->th.sport);
+	req->snt_isn = st.seq;
 	inet_csk_reqsk_queue_hash_add(lsk, req, TCP_TIMEOUT_INIT);
 	req->snt_synack = tcp_time_ms(tcp);
-	tcp_send_synack(req, false);
+	tcp_send_synack(req, &rt, false);
 	return 0;
 
 drop_and_free:

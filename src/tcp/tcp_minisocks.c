@@ -53,7 +53,7 @@ static struct ust_sock *retransmitted_syn(struct ust_sock *lsk, struct request_s
 	struct ust_tcp *tcp = lsk->tcp;
 
 	if (!tcp_oow_rate_limited(tcp, &req->last_oow_ack_time, LINUX_MIB_TCPACKSKIPPEDSYNRECV) &&
-	    tcp_send_synack(req, true) == 0) {
+	    tcp_send_synack(req, NULL, true) == 0) {
 		uint64_t when = UST_MIN((uint64_t)TCP_TIMEOUT_INIT << req->num_timeout, (uint64_t)TCP_RTO_MAX);
 
 		ust_core_timer_arm_ms(tcp->core, &req->rsk_timer, when);

@@ -365,23 +365,29 @@ void tcp_send_challenge_ack(struct ust_sock *sk)
  * O-5, tcp_make_synack: echo only the options the SYN offered. The window is
  * the request's, unscaled; TSval = now + ts_off, TSecr = the peer's TSval.
  */
-int tcp_send_synack(struct request_sock *req, bool retrans)
+int tcp_send_synack(struct request_sock *req, const struct ust_rtable *rt, bool retrans)
 {
 	struct ust_sock *lsk = req->rsk_listener;
 	struct ust_tcp *tcp = lsk->tcp;
 	struct ust_tcp_opts opts = { .present = UST_TCPOPT_F_MSS };
-	struct ust_rtable rt;
+	struct ust_rtable rt_buf;
 	struct tcp_out o = {
-		.rt = &rt, .saddr = req->ireq_loc_addr, .daddr = req->ireq_rmt_addr,
+		.saddr = req->ireq_loc_addr, .daddr = req->ireq_rmt_addr,
 		.sport = htons(req->ireq_num), .dport = req->ireq_rmt_port,
 		.seq = req->snt_isn, .ack = req->rcv_isn + 1, .flags = UST_TCP_SYN | UST_TCP_ACK,
 		.window = (uint16_t)UST_MIN(req->rcv_wnd, 65535u), .opts = &opts,
 	};
-	int err = tcp_route_output(tcp, req->ireq_rmt_addr, req->ireq_loc_addr, lsk->sk_bound_dev_if, &rt);
 
-	if (err)
-		return err;
-	opts.mss = tcp_advertise_mss(&rt, lsk->user_mss);
+	if (!rt) {
+		int err = tcp_route_output(tcp, req->ireq_rmt_addr, req->ireq_loc_addr, lsk->sk_bound_dev_if,
+					   &rt_buf);
+
+		if (err)
+			return err;
+		rt = &rt_buf;
+	}
+	o.rt = rt;
+	opts.mss = tcp_advertise_mss(rt, lsk->user_mss);
 	if (req->wscale_ok) {
 		opts.present |= UST_TCPOPT_F_WSCALE;
 		opts.wscale = req->rcv_wscale;

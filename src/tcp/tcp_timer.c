@@ -164,7 +164,7 @@ void reqsk_timer_handler(struct ust_timer *t)
 	UST_INC_STATS(lsk->tcp->core, LINUX_MIB_TCPTIMEOUTS);
 	tcp_trace_req(req, UST_TRACE_TIMER, "reqsk_timer_handler", "fired (timeout %u of %u)%s",
 		      req->num_timeout + 1, max, expire ? ": request expires" : "");
-	if (!expire && (!resend || tcp_send_synack(req, true) == 0 || req->acked)) {
+	if (!expire && (!resend || tcp_send_synack(req, NULL, true) == 0 || req->acked)) {
 		if (req->num_timeout++ == 0)
 			lsk->young--;
 		ust_core_timer_arm_ms(lsk->tcp->core, &req->rsk_timer,

@@ -9,37 +9,36 @@
 #include "core/compiler.h"
 #include "wire/csum.h"
 
-/* Folds a wide one's complement sum into 16 bits with end-around carries. */
-static uint16_t fold16(uint64_t s)
+/* acc += v with the carry out counted in *carry: 2^64 = 1 (mod 2^16 - 1), so
+ * each carry is worth one, added back at the end (end-around carry). The
+ * compiler turns the pair into add + adc. */
+static inline uint64_t add64(uint64_t acc, uint64_t v, uint64_t *carry)
 {
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	s = (s & 0xffffu) + (s >> 16);
-	return (uint16_t)s;
+	acc += v;
+	*carry += acc < v;
+	return acc;
 }
 
 uint32_t ust_csum_partial(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t acc = sum;
+	uint64_t acc = sum, carry = 0;
 	uint64_t w[4];
 
-	/* Each 64-bit word adds as two 32-bit halves, so acc cannot overflow
-	 * before 2^31 words: far beyond any packet. */
+	/* 64-bit words with end-around carry: a one's complement sum of the
+	 * 16-bit words in any grouping (RFC 1071 2(C)), two instructions a word. */
 	while (len >= sizeof(w)) {
 		memcpy(w, p, sizeof(w));
-		acc += (w[0] & 0xffffffffu) + (w[0] >> 32);
-		acc += (w[1] & 0xffffffffu) + (w[1] >> 32);
-		acc += (w[2] & 0xffffffffu) + (w[2] >> 32);
-		acc += (w[3] & 0xffffffffu) + (w[3] >> 32);
+		acc = add64(acc, w[0], &carry);
+		acc = add64(acc, w[1], &carry);
+		acc = add64(acc, w[2], &carry);
+		acc = add64(acc, w[3], &carry);
 		p += sizeof(w);
 		len -= sizeof(w);
 	}
 	while (len >= 8) {
 		memcpy(w, p, 8);
-		acc += (w[0] & 0xffffffffu) + (w[0] >> 32);
+		acc = add64(acc, w[0], &carry);
 		p += 8;
 		len -= 8;
 	}
@@ -47,7 +46,7 @@ uint32_t ust_csum_partial(const void *buf, size_t len, uint32_t sum)
 		uint32_t v;
 
 		memcpy(&v, p, 4);
-		acc += v;
+		acc = add64(acc, v, &carry);
 		p += 4;
 		len -= 4;
 	}
@@ -55,7 +54,7 @@ uint32_t ust_csum_partial(const void *buf, size_t len, uint32_t sum)
 		uint16_t v;
 
 		memcpy(&v, p, 2);
-		acc += v;
+		acc = add64(acc, v, &carry);
 		p += 2;
 		len -= 2;
 	}
@@ -66,17 +65,16 @@ uint32_t ust_csum_partial(const void *buf, size_t len, uint32_t sum)
 		uint16_t v;
 
 		memcpy(&v, pair, 2);
-		acc += v;
+		acc = add64(acc, v, &carry);
 	}
+	/* The carries go back in; that can carry once more, into an acc that is
+	 * then below the (small) count just added, so the last add cannot wrap. */
+	w[0] = 0;
+	acc = add64(acc, carry, &w[0]);
+	acc += w[0];
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	acc = (acc & 0xffffffffu) + (acc >> 32);
 	return (uint32_t)acc;
-}
-
-uint16_t ust_csum_fold(uint32_t sum)
-{
-	/* Complemented in memory order, then read as a big-endian number. */
-	return ntohs((uint16_t)~fold16(sum));
 }
 
 uint16_t ust_csum(const void *buf, size_t len)
@@ -87,15 +85,6 @@ uint16_t ust_csum(const void *buf, size_t len)
 bool ust_csum_ok(const void *buf, size_t len)
 {
 	return ust_csum(buf, len) == 0;
-}
-
-uint32_t ust_csum_pseudo(ust_be32 saddr, ust_be32 daddr, uint8_t proto, uint16_t len)
-{
-	/* Addresses are already in memory order; protocol and length are put there. */
-	uint64_t acc = (uint64_t)saddr + daddr + htons(proto) + htons(len);
-
-	acc = (acc & 0xffffffffu) + (acc >> 32);
-	return (uint32_t)acc;
 }
 
 uint16_t ust_tcpudp_csum(ust_be32 saddr, ust_be32 daddr, uint8_t proto,

@@ -15,22 +15,60 @@
 #ifndef UST_WIRE_CSUM_H
 #define UST_WIRE_CSUM_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "wire/types.h"
 
 /* Adds len bytes at buf (any alignment, any length) to sum. */
 uint32_t ust_csum_partial(const void *buf, size_t len, uint32_t sum);
-/* The checksum of an accumulated sum: folded to 16 bits and complemented. */
-uint16_t ust_csum_fold(uint32_t sum);
+/* Folds a wide one's complement sum into 16 bits with end-around carries. */
+static inline uint16_t ust_csum_fold16(uint64_t s)
+{
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffffffu) + (s >> 32);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	s = (s & 0xffffu) + (s >> 16);
+	return (uint16_t)s;
+}
+
+/* The checksum of an accumulated sum: folded to 16 bits and complemented.
+ * Inline (with ust_csum_pseudo): the per-packet checksums are short and the
+ * calls cost as much as the sums. */
+static inline uint16_t ust_csum_fold(uint32_t sum)
+{
+	/* Complemented in memory order, then read as a big-endian number. */
+	return ntohs((uint16_t)~ust_csum_fold16(sum));
+}
 /* ust_csum_fold(ust_csum_partial(buf, len, 0)). */
 uint16_t ust_csum(const void *buf, size_t len);
 /* Data that embeds its own checksum verifies when its sum folds to zero. */
 bool ust_csum_ok(const void *buf, size_t len);
 
+/* ust_csum(buf, 20) for the one size every IPv4 header without options has:
+ * the same five 32-bit words summed, without the loop and the calls. */
+static inline uint16_t ust_csum20(const void *buf)
+{
+	uint32_t w[5];
+	uint64_t acc;
+
+	memcpy(w, buf, sizeof(w));
+	acc = (uint64_t)w[0] + w[1] + w[2] + w[3] + w[4];
+	return ust_csum_fold((uint32_t)((acc & 0xffffffffu) + (acc >> 32)));
+}
+
 /* The sum of the IPv4 pseudo-header (addresses, protocol, L4 length). */
-uint32_t ust_csum_pseudo(ust_be32 saddr, ust_be32 daddr, uint8_t proto, uint16_t len);
+static inline uint32_t ust_csum_pseudo(ust_be32 saddr, ust_be32 daddr, uint8_t proto, uint16_t len)
+{
+	/* Addresses are already in memory order; protocol and length are put there. */
+	uint64_t acc = (uint64_t)saddr + daddr + htons(proto) + htons(len);
+
+	acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
+}
 /* Checksum of a TCP or UDP segment of len (<= 65535) bytes whose checksum field
  * holds 0.
  * (UDP sends a computed 0 as 0xffff, RFC 768; that is the UDP layer's business.) */

@@ -73,6 +73,8 @@ int ust_ipv4_parse_quoted(const uint8_t *p, size_t len, struct ust_ipv4_info *ou
 
 bool ust_ipv4_csum_ok(const uint8_t *hdr, size_t hdr_len)
 {
+	if (hdr_len == UST_IPV4_HLEN)
+		return ust_csum20(hdr) == 0;
 	return ust_csum_ok(hdr, hdr_len);
 }
 
@@ -96,6 +98,6 @@ int ust_ipv4_build(uint8_t *buf, size_t cap, const struct ust_ipv4_info *ip)
 	ust_put_be16(buf + 10, 0);
 	ust_store_be32(buf + 12, ip->saddr);
 	ust_store_be32(buf + 16, ip->daddr);
-	ust_put_be16(buf + 10, ust_csum(buf, UST_IPV4_HLEN));
+	ust_put_be16(buf + 10, ust_csum20(buf));
 	return UST_IPV4_HLEN;
 }

@@ -12,11 +12,14 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/time.h>
 #include <cmocka.h>
+#include "socket/socket.h"
+#include "stack.h"
 #include "ustack/ustack.h"
 
 #define MS 1000000ULL
@@ -101,6 +104,27 @@ static void *do_accept(void *arg)
 	c->err = errno;
 	c->done = 1;
 	return NULL;
+}
+
+/* True once some call sleeps on the socket behind fd (read under the lock). */
+static bool asleep_on(struct ust_stack *st, int fd)
+{
+	struct ust_sockets *s = ust_stack_sockets(st);
+	struct ust_sock *sk;
+	bool asleep;
+
+	ust_stack_lock(st);
+	sk = ust_fd_get(s, fd);
+	asleep = sk && sk->sk_waiters > 0;
+	ust_stack_unlock(st);
+	return asleep;
+}
+
+static void wait_asleep(struct ust_stack *st, int fd)
+{
+	for (int i = 0; i < 100000 && !asleep_on(st, fd); i++)
+		sched_yield();
+	assert_true(asleep_on(st, fd));
 }
 
 static void wait_done(struct pair *p, struct call *calls, int n, unsigned max_ms)
@@ -216,7 +240,7 @@ static void test_close_listener_wakes_accept(void **state)
 	pair_init(&p, 4);
 	c = (struct call){ .p = &p, .fd = p.lfd };
 	assert_int_equal(pthread_create(&t, NULL, do_accept, &c), 0);
-	drive(&p, 50);
+	wait_asleep(p.s, p.lfd);
 	assert_false(c.done);
 	assert_int_equal(ust_shutdown(p.s, p.lfd, SHUT_RD), 0);
 	wait_done(&p, &c, 1, 1000);
@@ -241,7 +265,7 @@ static void test_close_while_accept_sleeps(void **state)
 	pair_init(&p, 4);
 	acc = (struct call){ .p = &p, .fd = p.lfd };
 	assert_int_equal(pthread_create(&ta, NULL, do_accept, &acc), 0);
-	drive(&p, 20);
+	wait_asleep(p.s, p.lfd);        /* close only once accept() sleeps */
 	assert_int_equal(ust_close(p.s, p.lfd), 0);
 	assert_int_equal(ust_close(p.s, p.lfd), -1);      /* the descriptor is gone */
 	assert_int_equal(errno, EBADF);
