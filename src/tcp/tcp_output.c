@@ -305,8 +305,12 @@ int tcp_connect(struct ust_sock *sk)
 	return 0;
 }
 
-/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> with the current window and timestamps. */
-void tcp_send_ack(struct ust_sock *sk)
+/*
+ * A segment with no data from a synchronized socket: <SEQ=SND.NXT>
+ * <ACK=RCV.NXT><CTL=flags|ACK>, its timestamps and current window, as
+ * tcp_transmit_skb builds every such segment.
+ */
+static int tcp_send_ctl(struct ust_sock *sk, uint8_t flags)
 {
 	struct ust_tcp_opts opts;
 	struct tcp_out o;
@@ -315,41 +319,30 @@ void tcp_send_ack(struct ust_sock *sk)
 	o.opts = tcp_established_options(sk, &opts);
 	o.seq = sk->snd_nxt;
 	o.ack = sk->rcv_nxt;
-	o.flags = UST_TCP_ACK;
+	o.flags = flags | UST_TCP_ACK;
 	o.window = tcp_select_window(sk);
-	tcp_xmit(sk->tcp, &o);
+	return tcp_xmit(sk->tcp, &o);
+}
+
+void tcp_send_ack(struct ust_sock *sk)
+{
+	tcp_send_ctl(sk, 0);
 }
 
 /* A RST for a socket we abort (Z-3): <SEQ=SND.NXT><CTL=RST,ACK>. */
 void tcp_send_active_reset(struct ust_sock *sk)
 {
-	struct ust_tcp_opts opts;
-	struct tcp_out o;
-
-	sk_out(sk, &o);
-	o.opts = tcp_established_options(sk, &opts);
-	o.seq = sk->snd_nxt;
-	o.ack = sk->rcv_nxt;
-	o.flags = UST_TCP_RST | UST_TCP_ACK;
-	o.window = tcp_select_window(sk);
-	tcp_xmit(sk->tcp, &o);
+	tcp_send_ctl(sk, UST_TCP_RST);
 }
 
-/* A FIN carrying what ACK we owe: <SEQ=write_seq><ACK=RCV.NXT><CTL=FIN,ACK>. */
+/* A FIN carrying what ACK we owe; it takes one sequence number. */
 int tcp_send_fin(struct ust_sock *sk)
 {
-	struct ust_tcp_opts opts;
-	struct tcp_out o;
+	int err = tcp_send_ctl(sk, UST_TCP_FIN);
 
-	sk_out(sk, &o);
-	o.opts = tcp_established_options(sk, &opts);
-	o.seq = sk->snd_nxt;
-	o.ack = sk->rcv_nxt;
-	o.flags = UST_TCP_FIN | UST_TCP_ACK;
-	o.window = tcp_select_window(sk);
 	sk->write_seq++;
 	sk->snd_nxt = sk->write_seq;
-	return tcp_xmit(sk->tcp, &o);
+	return err;
 }
 
 /* at most one per tcp_invalid_ratelimit per socket. */
