@@ -364,11 +364,19 @@ void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg)
 		sk->sk_flags |= SOCK_DONE;
 	}
 	tcp_send_ack(sk);
-	if (fin && sk->sk_state == TCP_ESTABLISHED) {
-		tcp_set_state(sk, TCP_CLOSE_WAIT);
-	} else if (fin && sk->sk_state == TCP_FIN_WAIT2) {
-		tcp_done(sk);   /* TIME_WAIT comes with the data path */
-		return;
+	if (fin) {
+		switch (sk->sk_state) {
+		case TCP_ESTABLISHED:
+			tcp_set_state(sk, TCP_CLOSE_WAIT);
+			break;
+		case TCP_FIN_WAIT1:
+			/* Simultaneous close: our FIN is still unacknowledged. */
+			tcp_set_state(sk, TCP_CLOSING);
+			break;
+		case TCP_FIN_WAIT2:
+			tcp_done(sk);   /* TIME_WAIT comes with the data path */
+			return;
+		}
 	}
 	tcp_wake(sk);
 }
@@ -418,8 +426,8 @@ int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg)
 		tcp_synrecv_established(sk, seg);
 	else if (sk->sk_state == TCP_FIN_WAIT1 && sk->snd_una == sk->snd_nxt)
 		tcp_set_state(sk, TCP_FIN_WAIT2);
-	else if (sk->sk_state == TCP_LAST_ACK && sk->snd_una == sk->snd_nxt) {
-		tcp_done(sk);
+	else if ((sk->sk_state == TCP_LAST_ACK || sk->sk_state == TCP_CLOSING) && sk->snd_una == sk->snd_nxt) {
+		tcp_done(sk);   /* CLOSING -> TIME_WAIT comes with the data path */
 		return 0;
 	}
 	if (TCPF(sk->sk_state) & (TCPF(TCP_ESTABLISHED) | TCPF(TCP_FIN_WAIT1) | TCPF(TCP_FIN_WAIT2)))
