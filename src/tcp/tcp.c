@@ -309,8 +309,10 @@ bool tcp_close(struct ust_sock *sk)
 		tcp_set_state(sk, TCP_CLOSE);  /* SYN_SENT sends nothing; later segments get RST */
 	}
 	purge_receive_queue(sk);
-	if (sk->sk_state != TCP_CLOSE)
+	if (sk->sk_state != TCP_CLOSE) {
+		tcp_arm_fin_wait2_timer(sk);   /* after shutdown(SHUT_WR), say */
 		return false;
+	}
 	tcp_clear_xmit_timers(sk);
 	return true;
 }

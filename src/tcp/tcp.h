@@ -164,6 +164,8 @@ int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len);
 void tcp_init_xmit_timers(struct ust_sock *sk);
 void tcp_clear_xmit_timers(struct ust_sock *sk);
 void tcp_reset_xmit_timer(struct ust_sock *sk, uint32_t when_ms);
+/* An orphan in FIN_WAIT2 gets tcp_fin_timeout seconds for the peer's FIN. */
+void tcp_arm_fin_wait2_timer(struct ust_sock *sk);
 void reqsk_timer_handler(struct ust_timer *t);
 
 /* --- inet_connection_sock.c ----------------------------------------------- */

@@ -424,8 +424,10 @@ int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg)
 		tcp_store_ts_recent(sk, seg);
 	if (sk->sk_state == TCP_SYN_RECV)
 		tcp_synrecv_established(sk, seg);
-	else if (sk->sk_state == TCP_FIN_WAIT1 && sk->snd_una == sk->snd_nxt)
+	else if (sk->sk_state == TCP_FIN_WAIT1 && sk->snd_una == sk->snd_nxt) {
 		tcp_set_state(sk, TCP_FIN_WAIT2);
+		tcp_arm_fin_wait2_timer(sk);
+	}
 	else if ((sk->sk_state == TCP_LAST_ACK || sk->sk_state == TCP_CLOSING) && sk->snd_una == sk->snd_nxt) {
 		tcp_done(sk);   /* CLOSING -> TIME_WAIT comes with the data path */
 		return 0;

@@ -36,6 +36,12 @@ void tcp_reset_xmit_timer(struct ust_sock *sk, uint32_t when_ms)
 	tcp_trace_sk(sk, UST_TRACE_TIMER, "inet_csk_reset_xmit_timer", "retransmit timer armed: %u ms", when_ms);
 }
 
+void tcp_arm_fin_wait2_timer(struct ust_sock *sk)
+{
+	if (sk->sk_state == TCP_FIN_WAIT2 && (sk->sk_flags & SOCK_DEAD))
+		tcp_reset_xmit_timer(sk, (uint32_t)sk->tcp->core->sysctl.tcp_fin_timeout * 1000u);
+}
+
 /* tcp_write_err: the stored ICMP error if there is one, else ETIMEDOUT. */
 static void tcp_write_err(struct ust_sock *sk)
 {
@@ -89,6 +95,12 @@ static void tcp_retransmit_timer(struct ust_timer *t)
 	struct ust_sock *sk = container_of(t, struct ust_sock, icsk_retransmit_timer);
 	const struct ust_sysctl *sc = &sk->tcp->core->sysctl;
 
+	if (sk->sk_state == TCP_FIN_WAIT2 && (sk->sk_flags & SOCK_DEAD)) {
+		/* An orphan waited tcp_fin_timeout for the peer's FIN (tcp_fin_time). */
+		tcp_trace_sk(sk, UST_TRACE_TIMER, "tcp_keepalive_timer", "FIN_WAIT2 timeout: orphan closed");
+		tcp_done(sk);
+		return;
+	}
 	if (!(TCPF(sk->sk_state) & (TCPF(TCP_SYN_SENT) | TCPF(TCP_SYN_RECV))))
 		return;   /* data retransmission belongs to the data path */
 	UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPTIMEOUTS);

@@ -266,6 +266,38 @@ static void test_close_listener_resets_queued_children(void **state)
 	fx_free(&f);
 }
 
+/* An orphan in FIN_WAIT2 whose peer never sends its FIN is closed after
+ * tcp_fin_timeout (here 5 s), and its memory goes back to the pool. */
+static void test_orphan_fin_wait2_times_out(void **state)
+{
+	struct fx f;
+	struct seg out, ack;
+	uint32_t isn;
+	int lfd, cfd;
+
+	(void)state;
+	fx_init(&f);
+	assert_int_equal(ust_sysctl_write(f.st, "tcp_fin_timeout", "5"), 0);
+	lfd = fx_listen(&f, 10);
+	isn = handshake_syn(&f, 40001);
+	handshake_ack(&f, 40001, isn);
+	cfd = ust_accept(f.st, lfd, NULL, NULL);
+	assert_true(cfd >= 0);
+	assert_int_equal(ust_stack_tcp(f.st)->sock_pool.nr_used, 2);
+	assert_int_equal(ust_close(f.st, cfd), 0);
+	assert_true(fx_recv(&f, &out));
+	assert_int_equal(out.flags, UST_TCP_FIN | UST_TCP_ACK);
+	ack = (struct seg){ .sport = 40001, .dport = 8080, .seq = 1001, .ack = isn + 2,
+			    .flags = UST_TCP_ACK, .win = 257 };
+	fx_send(&f, &ack);                       /* FIN acknowledged: FIN_WAIT2 */
+	assert_int_equal(ust_stack_advance(f.st, 4900 * MS), 0);
+	assert_int_equal(ust_stack_tcp(f.st)->sock_pool.nr_used, 2);
+	assert_int_equal(ust_stack_advance(f.st, 200 * MS), 0);
+	assert_int_equal(ust_stack_tcp(f.st)->sock_pool.nr_used, 1);
+	assert_false(fx_recv(&f, &out));          /* silently, as Linux */
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -277,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_syn_queue_full_with_cookies),
 		cmocka_unit_test(test_max_syn_backlog_reserves_last_quarter),
 		cmocka_unit_test(test_close_listener_resets_queued_children),
+		cmocka_unit_test(test_orphan_fin_wait2_times_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
