@@ -120,7 +120,7 @@ struct ust_pkt *ust_pkt_alloc(struct ust_pktpool *p)
 	pkt->flags = 0;
 	pkt->dev = NULL;
 	pkt->tstamp = 0;
-	memset(pkt->cb, 0, sizeof(pkt->cb));
+	/* cb is not cleared: a layer that uses it sets what it reads. */
 	return pkt;
 }
 

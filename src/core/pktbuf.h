@@ -35,7 +35,8 @@ struct ust_pkt {
 	uint32_t flags;
 	struct ust_netdev *dev;      /* receiving or sending device */
 	uint64_t tstamp;             /* ns, stack clock */
-	/* Private to the layer that owns the packet at the moment (as skb->cb). */
+	/* Private to the layer that owns the packet at the moment (as skb->cb);
+	 * not cleared on allocation: the layer initialises what it uses. */
 	uint64_t cb[UST_PKT_CB_SIZE / 8];
 };
 

@@ -79,8 +79,7 @@ static void test_alloc_resets_reused_packet(void **state)
 	assert_int_equal(again->l4_off, 0);
 	assert_int_equal(again->tstamp, 0);
 	assert_null(again->dev);
-	for (size_t i = 0; i < UST_ARRAY_SIZE(again->cb); i++)
-		assert_int_equal(again->cb[i], 0);
+	/* cb is left as it was: the layer that uses it initialises it. */
 	ust_pkt_free(again);
 	ust_pktpool_destroy(&p);
 }
