@@ -5,7 +5,7 @@
 set -eu
 
 build_pkgs="gcc make cmake pkg-config libsodium-dev libpcap-dev"
-test_pkgs="libcmocka-dev tshark tcpdump iproute2"
+test_pkgs="libcmocka-dev tshark tcpdump iproute2 iputils-ping"
 fuzz_pkgs="clang libclang-rt-dev"
 
 want="$build_pkgs"

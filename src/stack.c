@@ -184,6 +184,26 @@ struct ust_netdev *ust_stack_netdev(struct ust_stack *st, int ifindex)
 	return NULL;
 }
 
+int ust_stack_fds(struct ust_stack *st, int *fds, int max)
+{
+	struct ust_list *pos;
+	int n = 0;
+
+	pthread_mutex_lock(&st->lock);
+	ust_list_for_each(pos, &st->netdevs) {
+		struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
+		int fd = dev->ops->get_fd ? dev->ops->get_fd(dev) : -1;
+
+		if (fd < 0)
+			continue;
+		if (n < max)
+			fds[n] = fd;
+		n++;
+	}
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
 int ust_memlink_create(struct ust_stack *sa, struct ust_stack *sb,
 		       const struct ust_memlink_config *cfg,
 		       struct ust_netdev **a, struct ust_netdev **b)

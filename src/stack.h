@@ -21,6 +21,9 @@ struct ust_netdev *ust_stack_netdev_by_name(struct ust_stack *st, const char *na
 /* Takes ownership of dev (allocated with malloc/calloc): names it prefix+N,
  * gives it the next ifindex and adds it to the device list. */
 void ust_stack_attach_netdev(struct ust_stack *st, struct ust_netdev *dev, const char *prefix);
+/* Copies the fd of each device that has one (ops->get_fd) into fds, at most
+ * max; returns how many devices have one (may exceed max). Takes the lock. */
+int ust_stack_fds(struct ust_stack *st, int *fds, int max);
 /* The device with this ifindex, or NULL. */
 struct ust_netdev *ust_stack_netdev(struct ust_stack *st, int ifindex);
 

@@ -69,6 +69,34 @@ UST_API int ust_pipe_inject(struct ust_netdev *dev, const void *frame, size_t le
 UST_API ssize_t ust_pipe_read(struct ust_netdev *dev, void *buf, size_t len);
 UST_API size_t ust_pipe_pending(struct ust_netdev *dev);
 
+/*
+ * tap and tun: a kernel TUN/TAP device (/dev/net/tun). The kernel's side is an
+ * ordinary interface named name (NULL or "": the kernel chooses, e.g. tap0);
+ * configure it with ip(8). ustack is the wire behind it: a TAP carries Ethernet
+ * frames (our side gets its own locally administered MAC), a TUN bare IPv4
+ * packets. The MTU is the kernel interface's (1500 if it cannot be read). The
+ * fd is non-blocking; ust_stack_wait() sleeps on it. The stack's device name is
+ * "tap0"/"tun0", ...; ust_tap_ifname() gives the kernel's name.
+ * -1 with errno: EPERM/EACCES (no permission), ENOENT/ENODEV (no /dev/net/tun
+ * or no tun module), EINVAL (bad name: too long or invalid characters), EBUSY
+ * (the interface is in use), ENOMEM.
+ */
+UST_API int ust_tap_open(struct ust_stack *st, const char *name, struct ust_netdev **dev);
+UST_API int ust_tun_open(struct ust_stack *st, const char *name, struct ust_netdev **dev);
+/* The kernel's interface name of a tap/tun device; NULL (EINVAL) for others. */
+UST_API const char *ust_tap_ifname(const struct ust_netdev *dev);
+
+/*
+ * The event loop's sleep (src/api/run.c): waits until a device's fd is
+ * readable or the stack's next timer is due, at most max_ms (negative: no
+ * bound but the next event). With a virtual clock only the devices and max_ms
+ * count. A timer armed by another thread during the sleep is seen at the
+ * latest after max_ms, so keep it small (e.g. 100). Returns the number of
+ * readable devices (0: timeout or a signal), -1 with errno.
+ *   for (;;) { ust_stack_wait(st, 100); ust_stack_poll(st); }
+ */
+UST_API int ust_stack_wait(struct ust_stack *st, int max_ms);
+
 UST_API const char *ust_netdev_name(const struct ust_netdev *dev);
 UST_API int ust_netdev_ifindex(const struct ust_netdev *dev);
 UST_API uint32_t ust_netdev_mtu(const struct ust_netdev *dev);
