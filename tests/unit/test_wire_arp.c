@@ -7,26 +7,17 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "linux_frames.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 #include "wire/arp.h"
 
-static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t mac_zero[6];
 
 /* Golden frames: Linux 6.18 on a veth pair between two network namespaces
  * (192.0.2.1 = 02:00:00:00:00:01, 192.0.2.2 = 02:00:00:00:00:02), captured with
  * tcpdump (tests/data/linux-veth.pcap). The ARP packet starts at byte 14. */
-
-/* Linux ARP request from 192.0.2.1 before its first ping (frame 1). */
-static const uint8_t arp_req[42] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
-	0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, 0x02, 0x00,
-	0x00, 0x00, 0x00, 0x01, 0xc0, 0x00, 0x02, 0x01, 0x00, 0x00, 0x00, 0x00,
-	0x00, 0x00, 0xc0, 0x00, 0x02, 0x02,
-};
 
 /* Linux ARP reply from 192.0.2.2 (frame 2). */
 static const uint8_t arp_rep[42] = {
