@@ -86,17 +86,6 @@ UST_API int ust_tun_open(struct ust_stack *st, const char *name, struct ust_netd
 /* The kernel's interface name of a tap/tun device; NULL (EINVAL) for others. */
 UST_API const char *ust_tap_ifname(const struct ust_netdev *dev);
 
-/*
- * The event loop's sleep (src/api/run.c): waits until a device's fd is
- * readable or the stack's next timer is due, at most max_ms (negative: no
- * bound but the next event). With a virtual clock only the devices and max_ms
- * count. A timer armed by another thread during the sleep is seen at the
- * latest after max_ms, so keep it small (e.g. 100). Returns the number of
- * readable devices (0: timeout or a signal), -1 with errno.
- *   for (;;) { ust_stack_wait(st, 100); ust_stack_poll(st); }
- */
-UST_API int ust_stack_wait(struct ust_stack *st, int max_ms);
-
 UST_API const char *ust_netdev_name(const struct ust_netdev *dev);
 UST_API int ust_netdev_ifindex(const struct ust_netdev *dev);
 UST_API uint32_t ust_netdev_mtu(const struct ust_netdev *dev);

@@ -55,6 +55,17 @@ UST_API int ust_stack_advance(struct ust_stack *st, uint64_t ns);
 /* Runs due timers and takes in what the devices have; returns the number of
  * events handled (0: nothing to do). */
 UST_API int ust_stack_poll(struct ust_stack *st);
+/*
+ * The event loop's sleep (src/api/run.c): waits until a device's fd is
+ * readable or the stack's next timer is due, at most max_ms (negative: no
+ * bound but the next event). With a virtual clock only the devices and max_ms
+ * count. A timer armed by another thread during the sleep is seen at the
+ * latest after max_ms, so keep it small (e.g. 100). Returns the number of
+ * readable devices (0: timeout or a signal), -1 with errno.
+ *   for (;;) { ust_stack_wait(st, 100); ust_stack_poll(st); }
+ */
+UST_API int ust_stack_wait(struct ust_stack *st, int max_ms);
+
 /* When the stack next has work without new input (a timer or a delayed packet),
  * in the clock's nanoseconds; UINT64_MAX when nothing is pending. */
 UST_API uint64_t ust_stack_next_event(const struct ust_stack *st);
