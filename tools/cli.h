@@ -21,5 +21,9 @@ int ust_cmd_demo(int argc, char **argv);
 void ust_cmd_demo_usage(void);
 int ust_cmd_script(int argc, char **argv);
 void ust_cmd_script_usage(void);
+int ust_cmd_serve(int argc, char **argv);
+void ust_cmd_serve_usage(void);
+int ust_cmd_stat(int argc, char **argv);
+void ust_cmd_stat_usage(void);
 
 #endif

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `ustack serve` on a real TAP device, inside a network namespace this script
+# creates and deletes (also on failure): bad arguments and a bad device give
+# one line on stderr and the documented exit code; an HTTP request from the
+# kernel's side gets "hello from ustack"; the server stops by itself after
+# --duration with exit 0 and counts one passive open.
+# Usage: cli.sh path/to/ustack
+# Prints "skipped: <reason>" and exits 0 when it cannot run here.
+set -u
+ustack=$1
+
+skip() { echo "skipped: $*"; exit 0; }
+[ "$(id -u)" = 0 ] || skip "needs root"
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+for tool in ip timeout; do
+  command -v "$tool" >/dev/null 2>&1 || skip "no $tool"
+done
+
+ns="ust-cli-$$"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ust-cli.XXXXXX")
+serve_pid=
+cleanup() {
+  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
+  ip netns del "$ns" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "FAIL: $*"; fail=1; }
+
+# expect_error CODE DESCRIPTION -- COMMAND...: exit CODE, exactly one line on stderr.
+expect_error() {
+  local want=$1 what=$2; shift 3
+  timeout 10 "$@" >"$tmp/out" 2>"$tmp/err"; local got=$?
+  local lines; lines=$(wc -l <"$tmp/err")
+  if [ "$got" = "$want" ] && [ "$lines" = 1 ]; then
+    ok "$what: exit $got, '$(cat "$tmp/err")'"
+  else
+    bad "$what: exit $got (want $want), $lines lines on stderr (want 1)"
+    sed 's/^/  | /' "$tmp/err"
+  fi
+}
+
+ip netns add "$ns" 2>"$tmp/err" || skip "cannot create a network namespace: $(cat "$tmp/err")"
+
+# (a) errors. The bad device is opened inside the namespace, so nothing is
+# created outside it even if a name were accepted.
+expect_error 2 "empty --tap name" -- \
+  ip netns exec "$ns" "$ustack" serve --tap '' --addr 192.0.2.2/24
+expect_error 2 "bad --addr" -- \
+  ip netns exec "$ns" "$ustack" serve --tap ustap0 --addr 192.0.2.300/24
+expect_error 3 "interface name too long" -- \
+  ip netns exec "$ns" "$ustack" serve --tap ustap0-name-too-long --addr 192.0.2.2/24
+
+# (b) HTTP from the kernel's side.
+ip netns exec "$ns" timeout -k 2 20 "$ustack" serve --tap ustap0 --addr 192.0.2.2/24 \
+  --port 8080 --mode http --duration 8 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+serve_pid=$!
+up=0
+for _ in $(seq 50); do
+  ip -n "$ns" link show ustap0 >/dev/null 2>&1 && { up=1; break; }
+  sleep 0.1
+done
+if [ "$up" != 1 ]; then
+  bad "ustap0 did not appear within 5 s"; sed 's/^/  | /' "$tmp/serve.err"; exit 1
+fi
+ip -n "$ns" link set lo up
+ip -n "$ns" link set ustap0 up
+ip -n "$ns" addr add 192.0.2.1/24 dev ustap0
+
+if command -v curl >/dev/null 2>&1; then
+  ip netns exec "$ns" curl -sS --max-time 5 -o "$tmp/body" http://192.0.2.2:8080/ 2>"$tmp/client.err"
+else
+  ip netns exec "$ns" timeout 5 bash -c '
+    exec 3<>/dev/tcp/192.0.2.2/8080 || exit 1
+    printf "GET / HTTP/1.1\r\nHost: 192.0.2.2\r\nConnection: close\r\n\r\n" >&3
+    sed "1,/^\r\?$/d" <&3' >"$tmp/body" 2>"$tmp/client.err"
+fi
+client_rc=$?
+body=$(cat "$tmp/body" 2>/dev/null)
+if [ "$client_rc" = 0 ] && [ "$body" = "hello from ustack" ]; then
+  ok "HTTP body is 'hello from ustack'"
+else
+  bad "HTTP client exit $client_rc, body '$body'"; sed 's/^/  | /' "$tmp/client.err"
+fi
+
+wait "$serve_pid"; serve_rc=$?
+serve_pid=
+if [ "$serve_rc" = 0 ]; then ok "serve stopped by itself after --duration, exit 0"
+else bad "serve exit $serve_rc"; sed 's/^/  | /' "$tmp/serve.err"; fi
+opens=$(awk '$1 == "TcpPassiveOpens" { print $2 }' "$tmp/serve.out")
+if [ "$opens" = 1 ]; then ok "TcpPassiveOpens 1"
+else bad "TcpPassiveOpens '$opens', want 1"; sed 's/^/  | /' "$tmp/serve.out"; fi
+
+[ "$fail" = 0 ] && echo "cli interop: all passed"
+exit "$fail"
