@@ -6,6 +6,7 @@
 static void usage_all(FILE *f);
 
 static const struct ust_cli_cmd commands[] = {
+	{ "connect", "open TCP connections to HOST PORT from a TAP/TUN device (root)", ust_cmd_connect, ust_cmd_connect_usage },
 	{ "demo", "run the in-memory handshake demo (no root needed)", ust_cmd_demo, ust_cmd_demo_usage },
 	{ "script", "run packet scripts (packetdrill syntax) in virtual time", ust_cmd_script, ust_cmd_script_usage },
 	{ "serve", "serve TCP (echo, discard, http) on a TAP/TUN device (root)", ust_cmd_serve, ust_cmd_serve_usage },

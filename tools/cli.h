@@ -17,6 +17,8 @@ struct ust_cli_cmd {
 	void (*usage)(void);
 };
 
+int ust_cmd_connect(int argc, char **argv);
+void ust_cmd_connect_usage(void);
 int ust_cmd_demo(int argc, char **argv);
 void ust_cmd_demo_usage(void);
 int ust_cmd_script(int argc, char **argv);
