@@ -4,7 +4,8 @@
  * connection (echo, discard or a fixed HTTP answer) from one thread: the loop
  * is ust_stack_wait(st, 100) + ust_stack_poll(st), then non-blocking accept,
  * ust_poll(..., 0) over the connections, and reads/writes that cannot block.
- * SIGINT/SIGTERM (or --duration) stop it; SIGUSR1 prints the counters. The
+ * SIGINT/SIGTERM (or --duration) stop it; SIGUSR1 prints the sockets (ss-style)
+ * and the counters. The
  * signals arrive through a signalfd, so there is no global state. At exit the
  * counters are printed in nstat's format.
  */
@@ -81,7 +82,8 @@ void ust_cmd_serve_usage(void)
 	       "  --duration SECONDS stop by itself after SECONDS\n"
 	       "  -h, --help         this text\n"
 	       "\n"
-	       "The counters (nstat format) are printed on stdout at exit and on SIGUSR1.\n"
+	       "The counters (nstat format) are printed on stdout at exit; SIGUSR1 prints the\n"
+	       "sockets as ss -tan does (with each listener's SYN queue) and the counters.\n"
 	       "Exit status: 0 stopped by a signal or --duration, 1 the stack failed,\n"
 	       "2 usage, 3 could not set up (device, address, socket, capture file).\n");
 }
@@ -280,6 +282,7 @@ static int check_signals(struct serve *s, int sfd)
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo != SIGUSR1)
 			return 1;
+		ust_socket_list_print(s->st, stdout);
 		ust_stats_dump(s->st, stdout, 0);
 		fflush(stdout);
 	}

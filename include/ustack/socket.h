@@ -14,8 +14,10 @@
 
 #include <poll.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <netinet/in.h>
 #include "ustack/stack.h"
 
 #ifdef __cplusplus
@@ -42,6 +44,26 @@ UST_API ssize_t ust_read(struct ust_stack *st, int fd, void *buf, size_t len);
 UST_API ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, int flags);
 UST_API ssize_t ust_write(struct ust_stack *st, int fd, const void *buf, size_t len);
 UST_API ssize_t ust_send(struct ust_stack *st, int fd, const void *buf, size_t len, int flags);
+
+/*
+ * The sockets of a stack, as ss(8) shows the kernel's: one entry per socket
+ * with a descriptor, and one per child still waiting in a listener's accept
+ * queue (fd -1). For a listener, recv_q is the accept queue's length and
+ * send_q its backlog, as ss reports them; for a connection, unread and
+ * unacknowledged bytes. syn_queue is a listener's request socks (qlen).
+ */
+struct ust_socket_info {
+	int fd;
+	int state;                  /* Linux's TCP state number (ust_tcp_state_name) */
+	struct sockaddr_in local, peer;
+	uint32_t recv_q, send_q;
+	uint32_t syn_queue;
+};
+
+/* Fills up to max entries; returns how many sockets there are (may be more). */
+UST_API int ust_socket_list(struct ust_stack *st, struct ust_socket_info *out, int max);
+/* Prints them as `ss -tan` does: State Recv-Q Send-Q Local Peer (and SynQ). */
+UST_API int ust_socket_list_print(struct ust_stack *st, FILE *f);
 
 #ifdef __cplusplus
 }

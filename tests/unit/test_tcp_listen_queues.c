@@ -298,6 +298,45 @@ static void test_orphan_fin_wait2_times_out(void **state)
 	fx_free(&f);
 }
 
+/* ss's view: the listener with its queues, an accepted connection, a child
+ * nobody accepted yet (fd -1); a request counts only in the SYN queue. */
+static void test_socket_list_shows_queues(void **state)
+{
+	struct ust_socket_info info[8];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	struct fx f_;
+	int lfd, cfd;
+
+	(void)state;
+	fx_init(&f_);
+	lfd = fx_listen(&f_, 5);
+	handshake_ack(&f_, 40001, handshake_syn(&f_, 40001));
+	handshake_ack(&f_, 40002, handshake_syn(&f_, 40002));
+	handshake_syn(&f_, 40003);
+	cfd = ust_accept(f_.st, lfd, NULL, NULL);
+	assert_int_equal(ust_socket_list(f_.st, info, 8), 3);
+	assert_int_equal(info[0].fd, lfd);
+	assert_int_equal(info[0].state, TCP_LISTEN);
+	assert_int_equal(info[0].recv_q, 1);           /* the child not yet accepted */
+	assert_int_equal(info[0].send_q, 5);
+	assert_int_equal(info[0].syn_queue, 1);        /* 40003's request */
+	assert_int_equal(info[1].fd, -1);
+	assert_int_equal(ntohs(info[1].peer.sin_port), 40002);
+	assert_int_equal(info[2].fd, cfd);
+	assert_int_equal(info[2].state, TCP_ESTABLISHED);
+	assert_int_equal(ntohs(info[2].peer.sin_port), 40001);
+	assert_int_equal(info[2].local.sin_addr.s_addr, inet_addr(LOCAL_IP));
+	f = open_memstream(&text, &len);
+	assert_int_equal(ust_socket_list_print(f_.st, f), 3);
+	fclose(f);
+	assert_non_null(strstr(text, "LISTEN            1      5  *:8080                *:*                      3 1\n"));
+	assert_non_null(strstr(text, "ESTABLISHED       0      0  192.168.0.1:8080      192.0.2.1:40002          -\n"));
+	free(text);
+	fx_free(&f_);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_max_syn_backlog_reserves_last_quarter),
 		cmocka_unit_test(test_close_listener_resets_queued_children),
 		cmocka_unit_test(test_orphan_fin_wait2_times_out),
+		cmocka_unit_test(test_socket_list_shows_queues),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
