@@ -28,4 +28,23 @@ void ust_cmd_serve_usage(void);
 int ust_cmd_stat(int argc, char **argv);
 void ust_cmd_stat_usage(void);
 
+/* netsetup.c: shared by serve and connect. */
+struct ust_stack;
+struct ust_netdev;
+struct ust_tool_device {
+	const char *ifname;
+	int tun;                 /* 1: TUN (bare IPv4), 0: TAP (Ethernet) */
+	const char *addr_text;   /* as given, for messages */
+	unsigned int addr;       /* in_addr_t, network order */
+	int prefixlen;
+	const char *pcap;        /* NULL: no capture */
+	int trace;               /* print trace events on stderr */
+};
+/* Trace, device, capture, address; one line on stderr and -1 on failure. */
+int ust_tool_open_device(const char *cmd, struct ust_stack *st, const struct ust_tool_device *d,
+			 struct ust_netdev **dev);
+double ust_tool_now_s(void);
+/* SIGINT and SIGTERM (and SIGUSR1) blocked and readable from the fd returned. */
+int ust_tool_signals_fd(int with_usr1);
+
 #endif

@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "ustack/ustack.h"
@@ -112,58 +111,11 @@ static int usage_error(const char *fmt, ...)
 	return UST_EXIT_USAGE;
 }
 
-static const char *open_hint(int err)
-{
-	switch (err) {
-	case EPERM:
-	case EACCES: return " (needs CAP_NET_ADMIN)";
-	case ENOENT:
-	case ENODEV: return " (no /dev/net/tun or no tun module)";
-	case EBUSY: return " (the interface is in use)";
-	case EINVAL: return " (bad interface name)";
-	default: return "";
-	}
-}
-
 static const char *errname(int err)
 {
 	const char *name = strerrorname_np(err);
 
 	return name ? name : "?";
-}
-
-static void on_trace(const struct ust_trace_event *ev, void *ctx)
-{
-	char line[256];
-
-	(void)ctx;
-	ust_trace_format(ev, line, sizeof(line));
-	fprintf(stderr, "%s\n", line);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Blocks the stop signals and returns a signalfd for them. */
-static int signals_fd(void)
-{
-	sigset_t set;
-
-	/* A shell's background job starts with SIGINT ignored; an ignored signal
-	 * is discarded before the signalfd could see it. */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
 /* 1 when the run must stop: a stop signal arrived or the deadline passed. */
@@ -173,14 +125,14 @@ static int must_stop(struct client *c)
 
 	while (c->sfd >= 0 && read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		c->stopped = 1;
-	return c->stopped || now_s() >= c->deadline;
+	return c->stopped || ust_tool_now_s() >= c->deadline;
 }
 
 /* Sleeps until a device is readable, a timer is due, or at most until `until`
  * (and 100 ms), then runs the stack. -1 when waiting failed. */
 static int drive(struct client *c, double until)
 {
-	double left = until - now_s();
+	double left = until - ust_tool_now_s();
 	int ms = left <= 0 ? 0 : left >= 0.1 ? 100 : (int)(left * 1000) + 1;
 
 	if (ust_stack_wait(c->st, ms) < 0 && errno != EINTR) {
@@ -204,7 +156,7 @@ static void conn_start(struct client *c, long i)
 {
 	struct conn *k = &c->conns[i];
 
-	k->started = now_s();
+	k->started = ust_tool_now_s();
 	k->fd = ust_socket(c->st, AF_INET, SOCK_STREAM, 0);
 	if (k->fd < 0) {
 		conn_fail(k, i, errno);
@@ -216,7 +168,7 @@ static void conn_start(struct client *c, long i)
 	}
 	if (ust_connect(c->st, k->fd, (struct sockaddr *)&c->dst, sizeof(c->dst)) == 0) {
 		k->state = C_ESTABLISHED;   /* not expected on a real device, but fine */
-		k->latency = now_s() - k->started;
+		k->latency = ust_tool_now_s() - k->started;
 		printf("conn %ld: established in %.3f ms\n", i + 1, k->latency * 1e3);
 		fflush(stdout);
 		return;
@@ -264,7 +216,7 @@ static long check_pending(struct client *c)
 			continue;
 		}
 		k->state = C_ESTABLISHED;
-		k->latency = now_s() - k->started;
+		k->latency = ust_tool_now_s() - k->started;
 		printf("conn %ld: established in %.3f ms\n", i + 1, k->latency * 1e3);
 		fflush(stdout);
 	}
@@ -275,14 +227,14 @@ static long check_pending(struct client *c)
  * stack until each is established or failed, or the run must stop. */
 static int handshakes(struct client *c)
 {
-	double t0 = now_s();
+	double t0 = ust_tool_now_s();
 	long started = 0;
 
 	for (;;) {
 		double next = c->deadline;
 
 		while (started < c->count &&
-		       (c->rate <= 0 || now_s() >= t0 + (double)started / c->rate))
+		       (c->rate <= 0 || ust_tool_now_s() >= t0 + (double)started / c->rate))
 			conn_start(c, started++);
 		if (started < c->count)
 			next = t0 + (double)started / c->rate;
@@ -302,7 +254,7 @@ static int handshakes(struct client *c)
 static int exchange(struct client *c, const char *text)
 {
 	size_t len = strlen(text);
-	double until = now_s() + REPLY_WAIT_S;
+	double until = ust_tool_now_s() + REPLY_WAIT_S;
 	int failed = 0;
 
 	if (until > c->deadline)
@@ -335,7 +287,7 @@ static int exchange(struct client *c, const char *text)
 			c->pfds[n].revents = 0;
 			c->idx[n++] = (size_t)i;
 		}
-		if (!n || must_stop(c) || now_s() >= until)
+		if (!n || must_stop(c) || ust_tool_now_s() >= until)
 			break;
 		if (ust_poll(c->st, c->pfds, n, 0) > 0) {
 			for (nfds_t j = 0; j < n; j++) {
@@ -548,24 +500,11 @@ int ust_cmd_connect(int argc, char **argv)
 	for (long i = 0; i < c.count; i++)
 		c.conns[i].fd = -1;
 	status = UST_EXIT_SETUP;
-	if (trace)
-		ust_trace_set_callback(c.st, on_trace, NULL);
-	if ((tun ? ust_tun_open : ust_tap_open)(c.st, ifname, &c.dev) < 0) {
-		int err = errno;
-
-		fprintf(stderr, "ustack connect: cannot open %s %s: %s%s\n", tun ? "tun" : "tap",
-			ifname, strerror(err), open_hint(err));
+	if (ust_tool_open_device("connect", c.st, &(struct ust_tool_device){
+		.ifname = ifname, .tun = tun, .addr_text = addr_text, .addr = addr,
+		.prefixlen = prefixlen, .pcap = pcap, .trace = trace }, &c.dev) < 0)
 		goto out;
-	}
-	if (pcap && ust_netdev_pcap_open(c.dev, pcap) < 0) {
-		fprintf(stderr, "ustack connect: cannot open capture %s: %s\n", pcap, strerror(errno));
-		goto out;
-	}
-	if (ust_addr_add(c.st, c.dev, addr, prefixlen) < 0) {
-		fprintf(stderr, "ustack connect: cannot add address %s: %s\n", addr_text, strerror(errno));
-		goto out;
-	}
-	c.sfd = signals_fd();
+	c.sfd = ust_tool_signals_fd(0);
 	if (c.sfd < 0) {
 		fprintf(stderr, "ustack connect: cannot set up signals: %s\n", strerror(errno));
 		goto out;
@@ -575,7 +514,7 @@ int ust_cmd_connect(int argc, char **argv)
 	       ust_tap_ifname(c.dev));
 	fflush(stdout);
 
-	c.deadline = now_s() + timeout;
+	c.deadline = ust_tool_now_s() + timeout;
 	if (handshakes(&c) < 0) {
 		status = UST_EXIT_FAIL;
 		summary(&c);
@@ -590,7 +529,7 @@ int ust_cmd_connect(int argc, char **argv)
 			c.conns[i].fd = -1;
 		}
 	/* A moment for the FIN exchanges, within --timeout. */
-	for (double until = now_s() + CLOSE_GRACE_S; !must_stop(&c) && now_s() < until;)
+	for (double until = ust_tool_now_s() + CLOSE_GRACE_S; !must_stop(&c) && ust_tool_now_s() < until;)
 		if (drive(&c, until) < 0)
 			break;
 	ust_stats_dump(c.st, stdout, 0);

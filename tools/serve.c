@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "ustack/ustack.h"
@@ -100,35 +99,6 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (" SHORT_USAGE ")\n");
 	return UST_EXIT_USAGE;
-}
-
-static const char *open_hint(int err)
-{
-	switch (err) {
-	case EPERM:
-	case EACCES: return " (needs CAP_NET_ADMIN)";
-	case ENOENT:
-	case ENODEV: return " (no /dev/net/tun or no tun module)";
-	case EBUSY: return " (the interface is in use)";
-	case EINVAL: return " (bad interface name)";
-	default: return "";
-	}
-}
-
-static void on_trace(const struct ust_trace_event *ev, void *ctx)
-{
-	char line[256];
-
-	ust_trace_format(ev, line, sizeof(line));
-	fprintf(stderr, "%s\n", line);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void conn_close(struct serve *s, size_t i)
@@ -256,24 +226,6 @@ static void serve_conns(struct serve *s)
 	}
 }
 
-/* Blocks the stop signals and SIGUSR1 and returns a signalfd for them. */
-static int signals_fd(void)
-{
-	sigset_t set;
-
-	/* A shell's background job starts with SIGINT ignored; an ignored signal
-	 * is discarded before the signalfd could see it. */
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-}
-
 /* 1 when a stop signal arrived; prints the counters on SIGUSR1. */
 static int check_signals(struct serve *s, int sfd)
 {
@@ -291,15 +243,15 @@ static int check_signals(struct serve *s, int sfd)
 
 static int run(struct serve *s, double duration)
 {
-	int sfd = signals_fd();
-	double end = duration > 0 ? now_s() + duration : 0;
+	int sfd = ust_tool_signals_fd(1);
+	double end = duration > 0 ? ust_tool_now_s() + duration : 0;
 	int status = UST_EXIT_OK;
 
 	if (sfd < 0) {
 		fprintf(stderr, "ustack serve: cannot set up signals: %s\n", strerror(errno));
 		return UST_EXIT_SETUP;
 	}
-	while (!check_signals(s, sfd) && !(end && now_s() >= end)) {
+	while (!check_signals(s, sfd) && !(end && ust_tool_now_s() >= end)) {
 		if (ust_stack_wait(s->st, 100) < 0 && errno != EINTR) {
 			fprintf(stderr, "ustack serve: waiting for the device: %s\n", strerror(errno));
 			status = UST_EXIT_FAIL;
@@ -413,23 +365,10 @@ int ust_cmd_serve(int argc, char **argv)
 		return UST_EXIT_SETUP;
 	}
 	status = UST_EXIT_SETUP;
-	if (trace)
-		ust_trace_set_callback(s.st, on_trace, NULL);
-	if ((tun ? ust_tun_open : ust_tap_open)(s.st, ifname, &s.dev) < 0) {
-		int err = errno;
-
-		fprintf(stderr, "ustack serve: cannot open %s %s: %s%s\n", tun ? "tun" : "tap",
-			ifname, strerror(err), open_hint(err));
+	if (ust_tool_open_device("serve", s.st, &(struct ust_tool_device){
+		.ifname = ifname, .tun = tun, .addr_text = addr_text, .addr = addr,
+		.prefixlen = prefixlen, .pcap = pcap, .trace = trace }, &s.dev) < 0)
 		goto out;
-	}
-	if (pcap && ust_netdev_pcap_open(s.dev, pcap) < 0) {
-		fprintf(stderr, "ustack serve: cannot open capture %s: %s\n", pcap, strerror(errno));
-		goto out;
-	}
-	if (ust_addr_add(s.st, s.dev, addr, prefixlen) < 0) {
-		fprintf(stderr, "ustack serve: cannot add address %s: %s\n", addr_text, strerror(errno));
-		goto out;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
