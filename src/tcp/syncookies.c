@@ -159,7 +159,7 @@ static struct request_sock *cookie_rebuild_request(struct ust_sock *lsk, struct 
 		reqsk_free(req);
 		return NULL;
 	}
-	tcp_select_initial_window(tcp, lsk->sk_rcvbuf, tcp_advertise_mss(&rt, lsk->user_mss) -
+	tcp_select_initial_window(lsk, tcp_advertise_mss(&rt, lsk->user_mss) -
 				  (req->tstamp_ok ? 12u : 0u), &req->rcv_wnd, &clamp, req->wscale_ok, &rcv_wscale);
 	req->rcv_wscale = rcv_wscale;
 	return req;

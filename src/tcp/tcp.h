@@ -144,7 +144,9 @@ int tcp_child_process(struct ust_sock *parent, struct ust_sock *child, struct tc
  * results refused as ENETUNREACH (tcp_v4_connect). */
 int tcp_route_output(struct ust_tcp *tcp, ust_be32 daddr, ust_be32 saddr, int oif, struct ust_rtable *rt);
 uint16_t tcp_advertise_mss(const struct ust_rtable *rt, uint16_t user_mss);
-void tcp_select_initial_window(const struct ust_tcp *tcp, int rcvbuf, uint32_t mss, uint32_t *rcv_wnd,
+/* The initial window and shift for a connection of sk (the connecting socket,
+ * or the listener for a request), whose receive buffer and SO_RCVBUF lock count. */
+void tcp_select_initial_window(const struct ust_sock *sk, uint32_t mss, uint32_t *rcv_wnd,
 			       uint32_t *window_clamp, bool wscale_ok, uint8_t *rcv_wscale);
 int tcp_connect(struct ust_sock *sk);
 int tcp_send_syn(struct ust_sock *sk, bool retrans);

@@ -236,9 +236,7 @@ static void tcp_openreq_init(struct request_sock *req, struct ust_sock *lsk, con
 	req->ecn_ok = (seg->th.flags & (UST_TCP_ECE | UST_TCP_CWR)) == (UST_TCP_ECE | UST_TCP_CWR) &&
 		      tcp->core->sysctl.tcp_ecn;
 	mss = tcp_advertise_mss(rt, lsk->user_mss);
-	if (lsk->sk_rcvbuf_locked && (clamp > (uint32_t)lsk->sk_rcvbuf / 2 || !clamp))
-		clamp = (uint32_t)lsk->sk_rcvbuf / 2;
-	tcp_select_initial_window(tcp, lsk->sk_rcvbuf, mss - (tstamp_ok ? 12u : 0u), &req->rcv_wnd, &clamp,
+	tcp_select_initial_window(lsk, mss - (tstamp_ok ? 12u : 0u), &req->rcv_wnd, &clamp,
 				  wscale_ok, &rcv_wscale);
 	req->rcv_wscale = rcv_wscale;
 }

@@ -128,13 +128,17 @@ uint16_t tcp_advertise_mss(const struct ust_rtable *rt, uint16_t user_mss)
  * rounded down to whole segments; the shift is the smallest that lets the
  * largest buffer the socket could grow to (tcp_rmem[2], rmem_max) fit 16 bits.
  */
-void tcp_select_initial_window(const struct ust_tcp *tcp, int rcvbuf, uint32_t mss, uint32_t *rcv_wnd,
+void tcp_select_initial_window(const struct ust_sock *sk, uint32_t mss, uint32_t *rcv_wnd,
 			       uint32_t *window_clamp, bool wscale_ok, uint8_t *rcv_wscale)
 {
-	const struct ust_sysctl *sc = &tcp->core->sysctl;
-	uint32_t space = (uint32_t)rcvbuf / 2;
+	const struct ust_sysctl *sc = &sk->tcp->core->sysctl;
+	uint32_t space = (uint32_t)sk->sk_rcvbuf / 2;
 	uint8_t wscale = 0;
 
+	/* A receive buffer the user fixed with SO_RCVBUF also fixes the largest
+	 * window (tcp_connect_init, tcp_openreq_init_rwin), so the shift is small. */
+	if (sk->sk_rcvbuf_locked && (*window_clamp > space || !*window_clamp))
+		*window_clamp = space;
 	if (*window_clamp == 0)
 		*window_clamp = 65535U << TCP_MAX_WSCALE;
 	space = UST_MIN(*window_clamp, space);
@@ -276,14 +280,11 @@ int tcp_connect(struct ust_sock *sk)
 	uint32_t clamp = sk->window_clamp;
 	int err;
 
-	/* A receive buffer the user fixed also fixes the largest window. */
-	if (sk->sk_rcvbuf_locked && (clamp > (uint32_t)sk->sk_rcvbuf / 2 || !clamp))
-		clamp = (uint32_t)sk->sk_rcvbuf / 2;
 	sk->tcp_header_len = UST_TCP_HLEN + (sc->tcp_timestamps ? 12 : 0);
 	sk->advmss = tcp_advertise_mss(&sk->dst, sk->user_mss);
 	sk->mss_clamp = sk->user_mss ? sk->user_mss : 65535;
 	sk->mss_cache = UST_MIN(sk->advmss, TCP_MSS_DEFAULT);
-	tcp_select_initial_window(tcp, sk->sk_rcvbuf, sk->advmss, &sk->rcv_wnd, &clamp,
+	tcp_select_initial_window(sk, sk->advmss, &sk->rcv_wnd, &clamp,
 				  sc->tcp_window_scaling != 0, &sk->rcv_wscale);
 	sk->window_clamp = clamp;
 	sk->rcv_ssthresh = sk->rcv_wnd;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "tcp/tcp.h"
+#include "socket/socket.h"
 #include "tcp_fixture.h"
 
 #define SYNOPTS { .present = UST_TCPOPT_F_MSS | UST_TCPOPT_F_WSCALE, .mss = 1460, .wscale = 7 }
@@ -337,6 +338,42 @@ static void test_socket_list_shows_queues(void **state)
 	fx_free(&f_);
 }
 
+/* K-5, O-6: a child rebuilt from a cookie takes the window its SYN-ACK offered:
+ * with SO_RCVBUF fixed on the listener, the window is clamped and the shift
+ * is 0 on both, so the child scales nothing it sends. */
+static void test_cookie_child_keeps_rcvbuf_window(void **state)
+{
+	struct seg syn = { .sport = 40001, .dport = 8080, .seq = 1000, .flags = UST_TCP_SYN, .win = 65535,
+			   .opts = { .present = UST_TCPOPT_F_MSS | UST_TCPOPT_F_WSCALE | UST_TCPOPT_F_TIMESTAMP,
+				     .mss = 1460, .wscale = 7, .tsval = 100 } };
+	int v = 10000, lfd, cfd;
+	struct ust_sock *child;
+	struct seg out;
+	struct fx f;
+
+	(void)state;
+	fx_init(&f);
+	assert_int_equal(ust_sysctl_write(f.st, "tcp_syncookies", "2"), 0);
+	lfd = fx_listen(&f, 10);
+	assert_int_equal(ust_setsockopt(f.st, lfd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
+	fx_send(&f, &syn);
+	assert_true(fx_recv(&f, &out));
+	assert_int_equal(out.win, 8688);
+	assert_int_equal(out.opts.wscale, 0);
+	syn.flags = UST_TCP_ACK;
+	syn.seq = 1001;
+	syn.ack = out.seq + 1;
+	syn.opts = (struct ust_tcp_opts){ .present = UST_TCPOPT_F_TIMESTAMP, .tsval = 110, .tsecr = out.opts.tsval };
+	fx_send(&f, &syn);
+	assert_int_equal(fx_stat(&f, "TcpExtSyncookiesRecv"), 1);
+	cfd = ust_accept(f.st, lfd, NULL, NULL);
+	assert_true(cfd >= 0);
+	child = ust_fd_get(ust_stack_sockets(f.st), cfd);
+	assert_int_equal(child->rcv_wscale, 0);
+	assert_int_equal(child->rcv_wnd, 8688);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_close_listener_resets_queued_children),
 		cmocka_unit_test(test_orphan_fin_wait2_times_out),
 		cmocka_unit_test(test_socket_list_shows_queues),
+		cmocka_unit_test(test_cookie_child_keeps_rcvbuf_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
