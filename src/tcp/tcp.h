@@ -150,7 +150,6 @@ void tcp_select_initial_window(const struct ust_sock *sk, uint32_t mss, uint32_t
 			       uint32_t *window_clamp, bool wscale_ok, uint8_t *rcv_wscale);
 int tcp_connect(struct ust_sock *sk);
 int tcp_send_syn(struct ust_sock *sk, bool retrans);
-int tcp_send_synack_sk(struct ust_sock *sk);
 /* rt: the route tcp_v4_conn_request just looked up, or NULL to look it up
  * (retransmits), as tcp_v4_send_synack's dst. */
 int tcp_send_synack(struct request_sock *req, const struct ust_rtable *rt, bool retrans);

@@ -195,7 +195,7 @@ static int synsent_noack(struct ust_sock *sk, struct tcp_seg *seg)
 	sk->snd_wl1 = seg->seq;
 	tcp_sync_mss(sk);
 	tcp_set_state(sk, TCP_SYN_RECV);
-	tcp_send_synack_sk(sk);
+	tcp_send_syn(sk, false);   /* now with ACK: tcp_send_synack, not a retransmission */
 	return 0;
 }
 

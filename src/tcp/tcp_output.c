@@ -264,11 +264,6 @@ int tcp_send_syn(struct ust_sock *sk, bool retrans)
 	return tcp_xmit(sk->tcp, &o);
 }
 
-int tcp_send_synack_sk(struct ust_sock *sk)
-{
-	return tcp_send_syn(sk, true);
-}
-
 /*
  * C-1, tcp_connect_init + tcp_connect: sequence state, MSS and window, then the
  * SYN, ActiveOpens, and the retransmit timer at the initial RTO.
