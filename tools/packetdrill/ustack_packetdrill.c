@@ -53,6 +53,7 @@
 #include "ustack/socket.h"
 #include "ustack/trace.h"
 #include "pd_interface.h"
+#include "threadstate.h"
 
 #define PD_NAME "ustack-packetdrill"
 /* gettimeofday() reads this epoch plus the virtual clock. */
@@ -128,30 +129,6 @@ static uint64_t real_ns(void)
 
 /* ---- threads in socket calls ------------------------------------------ */
 
-/* Whether the kernel shows the thread asleep in a wait (or gone). The caller
- * must hold no lock the thread could be waiting for. */
-static bool thread_asleep(pid_t tid)
-{
-	char path[64], buf[512];
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');   /* the name in parentheses may hold spaces */
-	if (!p || p[1] != ' ')
-		return true;
-	return p[2] == 'S';
-}
-
 /*
  * Waits until no other thread is running inside (or just out of) a socket
  * call, so time moves only while every such call sleeps in the stack. A thread
@@ -174,7 +151,7 @@ static void quiesce(struct pd_adapter *a)
 				tids[n++] = a->callers[i].tid;
 		pthread_mutex_unlock(&a->mu);
 		for (int i = 0; i < n && !busy; i++)
-			if (!thread_asleep(tids[i]))
+			if (pkt_thread_state(tids[i]) == PKT_THREAD_RUNNING)
 				busy = tids[i];
 		if (!busy)
 			return;

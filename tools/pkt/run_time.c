@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include "run.h"
+#include "threadstate.h"
 #include "ustack/ustack.h"
 
 #define RUN_TICK_NS 1000000ULL          /* the stack's jiffy (core/timer.h) */
@@ -96,26 +97,6 @@ static int collect(struct pkt_run *r)
 }
 
 /* --- workers ------------------------------------------------------------- */
-
-static bool thread_sleeping(pid_t tid)
-{
-	char path[64], buf[512];
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
 
 static void *worker_main(void *arg)
 {
@@ -220,10 +201,10 @@ enum pkt_run_wstate pkt_run_worker_poll(struct pkt_run_worker *w, bool *asleep)
 	if (!w->started)
 		return RUN_W_IDLE;
 	s = worker_state(w);
-	if (s != RUN_W_RUNNING || !thread_sleeping(w->tid))
+	if (s != RUN_W_RUNNING || !(pkt_thread_state(w->tid) == PKT_THREAD_SLEEPING))
 		return s;
 	sched_yield();
-	if (!thread_sleeping(w->tid))
+	if (!(pkt_thread_state(w->tid) == PKT_THREAD_SLEEPING))
 		return s;
 	s = worker_state(w);
 	*asleep = s == RUN_W_RUNNING;
