@@ -72,6 +72,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "bench_common.h"
 #include "stack.h"
 #include "tcp/tcp.h"
 
@@ -93,14 +94,6 @@
 #define SERVER_PORT 8080
 
 /* ---- clocks and counters ------------------------------------------------ */
-
-static uint64_t ts_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t now_ns(void) { return ts_ns(CLOCK_MONOTONIC); }
 static uint64_t thread_cpu_ns(void) { return ts_ns(CLOCK_THREAD_CPUTIME_ID); }
@@ -716,28 +709,6 @@ static void linux_run(struct linux_result *r)
 }
 
 /* ---- the report ---------------------------------------------------------- */
-
-static int slab_size(const char *name)
-{
-	char line[512];
-	FILE *f = fopen("/proc/slabinfo", "r");
-	int size = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char n[64];
-		unsigned long a, t;
-		int sz;
-
-		if (sscanf(line, "%63s %lu %lu %d", n, &a, &t, &sz) == 4 && !strcmp(n, name)) {
-			size = sz;
-			break;
-		}
-	}
-	fclose(f);
-	return size;
-}
 
 int main(int argc, char **argv)
 {

@@ -56,6 +56,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_common.h"
 #include "stack.h"
 #include "tcp/tcp.h"
 
@@ -78,19 +79,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static long rss_kib(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-		rss = -1;
-	fclose(f);
-	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
 static void die(const char *what)
@@ -344,28 +332,6 @@ static bool probe(struct world *w, const uint32_t *idx, uint32_t count, struct p
 			pr->round_ns = one.round_ns;
 	}
 	return true;
-}
-
-static int slab_size(const char *name)
-{
-	char line[512];
-	FILE *f = fopen("/proc/slabinfo", "r");
-	int size = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char nm[64];
-		unsigned long a, t;
-		int sz;
-
-		if (sscanf(line, "%63s %lu %lu %d", nm, &a, &t, &sz) == 4 && !strcmp(nm, name)) {
-			size = sz;
-			break;
-		}
-	}
-	fclose(f);
-	return size;
 }
 
 int main(int argc, char **argv)

@@ -68,6 +68,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include "bench_common.h"
 #include "stack.h"
 #include "tcp/tcp.h"
 #include "wire/ipv4.h"
@@ -82,29 +83,8 @@
 #define LOCAL_IP "192.168.0.1"
 #define LOCAL_PORT 8080
 
-static uint64_t ts_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t now_ns(void) { return ts_ns(CLOCK_MONOTONIC); }
 static uint64_t cpu_ns(void) { return ts_ns(CLOCK_THREAD_CPUTIME_ID); }
-
-static long rss_kib(void)
-{
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-		rss = -1;
-	fclose(f);
-	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 static void die(const char *what)
 {
@@ -351,27 +331,6 @@ static int64_t linux_requests(uint16_t port)
 	}
 	fclose(f);
 	return n;
-}
-
-static int slab_size(const char *name)
-{
-	char line[512];
-	FILE *f = fopen("/proc/slabinfo", "r");
-	int size = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char n[64];
-		int a, t, sz;
-
-		if (sscanf(line, "%63s %d %d %d", n, &a, &t, &sz) == 4 && !strcmp(n, name)) {
-			size = sz;
-			break;
-		}
-	}
-	fclose(f);
-	return size;
 }
 
 static int tun_setup(char *why, size_t len)
