@@ -125,7 +125,7 @@ int ust_rng_chance(struct ust_rng *r, double p)
 
 /* One buffer, then each field in order, so the layout of the struct (padding,
  * field order) does not change which bytes a field gets. */
-#define SECRETS_BYTES (UST_KEY_BYTES * 4 + 4 + 4)
+#define SECRETS_BYTES (UST_KEY_BYTES * 3 + 4 + 4)
 
 int ust_secrets_init(struct ust_secrets *s, uint64_t seed)
 {
@@ -156,8 +156,6 @@ int ust_secrets_init(struct ust_secrets *s, uint64_t seed)
 		sodium_memzero(dseed, sizeof(dseed));
 	}
 	memcpy(s->net_secret, p, UST_KEY_BYTES);
-	p += UST_KEY_BYTES;
-	memcpy(s->ts_secret, p, UST_KEY_BYTES);
 	p += UST_KEY_BYTES;
 	memcpy(s->cookie_secret[0], p, UST_KEY_BYTES);
 	p += UST_KEY_BYTES;

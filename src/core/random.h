@@ -5,7 +5,7 @@
  *   spread: port-table jitter, memlink loss and reordering, challenge-ACK budget.
  *   Seeded from libsodium's CSPRNG, or from a fixed seed in tests.
  * - ust_secrets: the per-stack keys (Linux keeps them per boot): ISN and port
- *   offsets (net_secret), timestamp offsets, SYN cookies, table hashing. Filled
+ *   offsets and timestamp offsets (net_secret), SYN cookies, table hashing. Filled
  *   by libsodium's randombytes_buf, or derived deterministically from a seed with
  *   randombytes_buf_deterministic so a test run is reproducible.
  * - ust_siphash: SipHash-2-4 through libsodium's crypto_shorthash, as Linux uses
@@ -26,8 +26,7 @@ struct ust_rng {
 #define UST_KEY_BYTES 16
 
 struct ust_secrets {
-	uint8_t net_secret[UST_KEY_BYTES];    /* ISN, ephemeral port offset */
-	uint8_t ts_secret[UST_KEY_BYTES];     /* unused since TS offsets come from net_secret (secure_seq.c); kept so the stream order stays */
+	uint8_t net_secret[UST_KEY_BYTES];    /* ISN and TS offset, ephemeral port offset */
 	uint8_t cookie_secret[2][UST_KEY_BYTES]; /* SYN cookie H0, H1 */
 	uint32_t hash_seed;                   /* ehash/bhash/lhash table hashing */
 	uint32_t isn_base;                    /* start of the 64 ns ISN clock */
@@ -46,7 +45,7 @@ int ust_rng_chance(struct ust_rng *r, double p);
 /* seed 0: from libsodium's CSPRNG; otherwise derived from seed by
  * randombytes_buf_deterministic under the 32-byte seed "u64 seed little-endian
  * (8 bytes) || the ASCII tag \"ustack secrets v1\" zero-padded (24 bytes)"; the
- * stream fills net_secret, ts_secret, cookie_secret[0], cookie_secret[1],
+ * stream fills net_secret, cookie_secret[0], cookie_secret[1],
  * hash_seed (LE), isn_base (LE) in that order. Every field is written.
  * Returns 0, or -EIO if libsodium cannot initialise. */
 int ust_secrets_init(struct ust_secrets *s, uint64_t seed);

@@ -136,7 +136,6 @@ static void test_rng_chance(void **state)
 static void assert_every_field_differs(const struct ust_secrets *a, const struct ust_secrets *b)
 {
 	assert_memory_not_equal(a->net_secret, b->net_secret, UST_KEY_BYTES);
-	assert_memory_not_equal(a->ts_secret, b->ts_secret, UST_KEY_BYTES);
 	assert_memory_not_equal(a->cookie_secret[0], b->cookie_secret[0], UST_KEY_BYTES);
 	assert_memory_not_equal(a->cookie_secret[1], b->cookie_secret[1], UST_KEY_BYTES);
 	assert_true(a->hash_seed != b->hash_seed);
