@@ -451,15 +451,6 @@ int ust_sockets_init(struct ust_sockets *s, struct ust_tcp *tcp, pthread_mutex_t
 
 void ust_sockets_destroy(struct ust_sockets *s)
 {
-	for (uint32_t i = 0; i < s->nfds; i++) {
-		struct ust_sock *sk = s->fds[i];
-
-		if (!sk)
-			continue;
-		if (sk->sk_state == TCP_LISTEN)
-			inet_csk_listen_stop(sk);
-		tcp_sock_free(sk);
-	}
 	free(s->fds);
 	free(s->used);
 	pthread_cond_destroy(&s->poll_wq);

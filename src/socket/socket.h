@@ -31,7 +31,8 @@ struct ust_sockets {
 };
 
 int ust_sockets_init(struct ust_sockets *s, struct ust_tcp *tcp, pthread_mutex_t *lock, uint32_t max_fds);
-/* Frees every socket (no packets are sent: the stack is going away). */
+/* Frees the descriptor table. Nothing is sent and no socket is walked: the
+ * sockets, open or orphaned, go with the TCP layer's pools right after. */
 void ust_sockets_destroy(struct ust_sockets *s);
 
 /* fd table (fdtable.c) */
