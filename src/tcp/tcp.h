@@ -122,6 +122,13 @@ int tcp_v4_do_rcv(struct ust_sock *sk, struct tcp_seg *seg);
 int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg);
 void tcp_finish_connect(struct ust_sock *sk);
 void tcp_reset(struct ust_sock *sk);
+void tcp_fin(struct ust_sock *sk);
+
+/* --- tcp_ack.c ------------------------------------------------------------ */
+/* tcp_ack: >0 acceptable, 0 old (ignored), <0 invalid. */
+int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg);
+
+/* --- tcp_rcv.c ------------------------------------------------------------ */
 void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg);
 /* tcp_close / tcp_disconnect / tcp_shutdown (the state side of close, connect
  * AF_UNSPEC and shutdown). tcp_close returns true when sk may be freed now. */

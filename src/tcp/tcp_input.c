@@ -279,36 +279,6 @@ syn_challenge:
 	return false;
 }
 
-/* tcp_ack, the part connection setup needs: >0 acceptable, 0 old, <0 invalid. */
-static int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg)
-{
-	uint32_t ack = seg->ack_seq;
-
-	if (before(ack, sk->snd_una)) {
-		/* X-4, RFC 5961 5.2: far too old earns a challenge ACK. */
-		if (before(ack, sk->snd_una - sk->max_window)) {
-			if (sk->sk_state != TCP_SYN_RECV)
-				tcp_send_challenge_ack(sk);
-			return -1;
-		}
-		return 0;
-	}
-	if (after(ack, sk->snd_nxt))
-		return -1;
-	if (after(ack, sk->snd_una)) {
-		sk->snd_una = ack;
-		if (sk->snd_una == sk->snd_nxt)
-			ust_timer_cancel(&sk->tcp->core->timers, &sk->icsk_retransmit_timer);
-	}
-	/* RFC 9293 3.10.7.4: update the send window from newer segments. */
-	if (after(seg->seq, sk->snd_wl1) || seg->seq == sk->snd_wl1) {
-		sk->snd_wnd = (uint32_t)seg->th.window << sk->snd_wscale;
-		sk->max_window = UST_MAX(sk->max_window, sk->snd_wnd);
-		sk->snd_wl1 = seg->seq;
-	}
-	return 1;
-}
-
 /* SYN_RECV -> ESTABLISHED on an acceptable ACK (H-5 step 4, C-4). */
 static void tcp_synrecv_established(struct ust_sock *sk, struct tcp_seg *seg)
 {
@@ -328,55 +298,24 @@ static void tcp_synrecv_established(struct ust_sock *sk, struct tcp_seg *seg)
 }
 
 /*
- * In-order data and FIN (the ESTABLISHED part of tcp_data_queue). Segments
- * out of order are dropped with a duplicate ACK until the data path keeps an
- * out-of-order queue.
+ * The peer's FIN, in order (tcp_fin): input is over, and the state moves on.
+ * Called by tcp_data_queue once the FIN's sequence number has been taken.
  */
-void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg)
+void tcp_fin(struct ust_sock *sk)
 {
-	struct ust_pkt *pkt = seg->pkt;
-	uint32_t len = (uint32_t)seg->th.payload_len;
-	bool fin = tcp_flag(seg, UST_TCP_FIN);
-
-	if (!len && !fin)
+	sk->sk_shutdown |= RCV_SHUTDOWN;
+	sk->sk_flags |= SOCK_DONE;
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		/* Simultaneous close: our FIN is still unacknowledged. */
+		tcp_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		tcp_done(sk);   /* TIME_WAIT comes with the data path */
 		return;
-	if (seg->seq != sk->rcv_nxt) {
-		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPOFODROP);
-		tcp_send_ack(sk);
-		return;
-	}
-	if (len) {
-		ust_pkt_pull(pkt, seg->th.hdr_len);
-		ust_pkt_trim(pkt, len);
-		pkt->next = NULL;
-		if (sk->rcv_tail)
-			sk->rcv_tail->next = pkt;
-		else
-			sk->rcv_head = pkt;
-		sk->rcv_tail = pkt;
-		sk->rcv_queued += len;
-		sk->rcv_nxt += len;
-		seg->pkt = NULL;   /* the receive queue owns it now */
-	}
-	if (fin) {
-		sk->rcv_nxt++;
-		sk->sk_shutdown |= RCV_SHUTDOWN;
-		sk->sk_flags |= SOCK_DONE;
-	}
-	tcp_send_ack(sk);
-	if (fin) {
-		switch (sk->sk_state) {
-		case TCP_ESTABLISHED:
-			tcp_set_state(sk, TCP_CLOSE_WAIT);
-			break;
-		case TCP_FIN_WAIT1:
-			/* Simultaneous close: our FIN is still unacknowledged. */
-			tcp_set_state(sk, TCP_CLOSING);
-			break;
-		case TCP_FIN_WAIT2:
-			tcp_done(sk);   /* TIME_WAIT comes with the data path */
-			return;
-		}
 	}
 	tcp_wake(sk);
 }
