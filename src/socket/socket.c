@@ -26,6 +26,8 @@ static struct ust_sockets *enter(struct ust_stack *st)
 
 static int leave(struct ust_sockets *s, int ret)
 {
+	if (s->evloop)
+		ust_evloop_check(s->evloop);
 	pthread_mutex_unlock(s->lock);
 	if (ret < 0) {
 		errno = -ret;
@@ -39,7 +41,7 @@ static struct ust_sock *lookup(struct ust_sockets *s, int fd, int *err)
 	struct ust_sock *sk = ust_fd_get(s, fd);
 
 	if (!sk)
-		*err = -EBADF;
+		*err = ust_fd_get_ep(s, fd) ? -ENOTSOCK : -EBADF;
 	return sk;
 }
 
@@ -291,10 +293,17 @@ int ust_close(struct ust_stack *st, int fd)
 {
 	struct ust_sockets *s = enter(st);
 	int err = 0;
-	struct ust_sock *sk = lookup(s, fd, &err);
+	struct ust_eventpoll *ep = ust_fd_get_ep(s, fd);
+	struct ust_sock *sk;
 
+	if (ep) {
+		ep_close(s, fd, ep);
+		return leave(s, 0);
+	}
+	sk = lookup(s, fd, &err);
 	if (!sk)
 		return leave(s, err);
+	eventpoll_release(s, fd);
 	ust_fd_release(s, fd);
 	sk->fd = -1;
 	if (sk->sk_waiters)
@@ -432,6 +441,7 @@ static void sock_wake(void *ctx, struct ust_sock *sk)
 	struct ust_sockets *s = ctx;
 
 	ust_sock_wake(sk);
+	ep_sock_wake(s, sk);
 	if (s->poll_waiters)
 		pthread_cond_broadcast(&s->poll_wq);
 }
@@ -451,6 +461,7 @@ int ust_sockets_init(struct ust_sockets *s, struct ust_tcp *tcp, pthread_mutex_t
 
 void ust_sockets_destroy(struct ust_sockets *s)
 {
+	ep_destroy_all(s);
 	free(s->fds);
 	free(s->used);
 	pthread_cond_destroy(&s->poll_wq);
