@@ -47,7 +47,8 @@ UST_API int ust_epoll_create(struct ust_stack *st, int size);
 UST_API int ust_epoll_ctl(struct ust_stack *st, int epfd, int op, int fd, struct epoll_event *event);
 /* timeout_ms: -1 forever, 0 no sleep. Returns the number of events (0 on
  * timeout). EINVAL (maxevents <= 0 or too large, epfd not an epoll
- * descriptor), EFAULT (events NULL), EBADF. */
+ * descriptor), EBADF, and EFAULT when events is NULL and there is an event to
+ * report (as Linux, which checks the array only when it copies into it). */
 UST_API int ust_epoll_wait(struct ust_stack *st, int epfd, struct epoll_event *events, int maxevents,
 			   int timeout_ms);
 

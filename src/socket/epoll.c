@@ -320,7 +320,8 @@ static void list_splice_init(struct ust_list *from, struct ust_list *to)
 	ust_list_init(from);
 }
 
-/* Linux's ep_send_events: report up to maxevents ready entries. */
+/* Linux's ep_send_events: report up to maxevents ready entries; -EFAULT
+ * when there is one to report and nowhere to put it. */
 static int ep_send_events(struct ust_eventpoll *ep, struct epoll_event *events, int maxevents)
 {
 	struct ust_list txlist;
@@ -336,6 +337,13 @@ static int ep_send_events(struct ust_eventpoll *ep, struct epoll_event *events, 
 		revents = (uint32_t)ust_tcp_poll(epi->sk) & epi->event.events;
 		if (!revents)
 			continue;
+		if (!events) {
+			/* Linux checks the array only when copying an event into it;
+			 * the event stays queued for a later call. */
+			ust_list_add_head(&txlist, &epi->rdllink);
+			n = n ? n : -EFAULT;
+			break;
+		}
 		events[n].events = revents;
 		events[n].data = epi->event.data;
 		n++;
@@ -377,6 +385,8 @@ static int ep_poll(struct ust_sockets *s, struct ust_eventpoll *ep, struct epoll
 		ust_timer_init(&et.timer, ep_timeout_fire);
 		ust_timer_arm(&core->timers, &et.timer, ust_jiffies(core) + (uint64_t)timeout_ms);
 	}
+	if (s->evloop)
+		ust_evloop_check(s->evloop);   /* the timeout may be the stack's next event */
 	ep->waiters++;
 	while (!(n = ep_send_events(ep, events, maxevents)) && !et.fired)
 		pthread_cond_wait(&ep->wq, s->lock);
@@ -397,10 +407,6 @@ int ust_epoll_wait(struct ust_stack *st, int epfd, struct epoll_event *events, i
 
 	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) {
 		errno = EINVAL;
-		return -1;
-	}
-	if (!events) {
-		errno = EFAULT;
 		return -1;
 	}
 	s = enter(st);
