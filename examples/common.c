@@ -140,9 +140,27 @@ void ex_net_close(struct ex_net *n)
 	n->st = n->peer = NULL;
 }
 
+/* After EAGAIN: wait for POLLOUT (and want), or a millisecond when the stack
+ * says POLLOUT but the write could not go (a full window it does not poll). */
+static int wait_writable(struct ust_stack *st, int fd, short want, bool again)
+{
+	struct pollfd pfd = { .fd = fd, .events = (short)(POLLOUT | want) };
+
+	if (ust_poll(st, &pfd, 1, 1000) < 0)
+		return -1;
+	if ((pfd.revents & POLLOUT) && again)
+		ust_poll(st, NULL, 0, 1);
+	if ((pfd.revents & (POLLERR | POLLHUP)) && !(pfd.revents & POLLIN)) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
 int ex_write_all(struct ust_stack *st, int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
+	bool again = false;
 
 	while (len) {
 		ssize_t w = ust_write(st, fd, p, len);
@@ -153,19 +171,49 @@ int ex_write_all(struct ust_stack *st, int fd, const void *buf, size_t len)
 			p += w;
 			len -= (size_t)w;
 		}
-		if (len && w <= 0) {
-			/* The peer's window or our buffer is full: wait until it is not. */
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+		if (len && w <= 0 && wait_writable(st, fd, 0, again) < 0)
+			return -1;
+		again = w <= 0;
+	}
+	return 0;
+}
+
+int ex_exchange(struct ust_stack *st, int fd, const void *out, void *in, size_t len)
+{
+	size_t sent = 0, got = 0;
+	bool again = false;
+
+	while (got < len) {
+		ssize_t w = 0, r;
+
+		if (sent < len) {
+			w = ust_send(st, fd, (const char *)out + sent, len - sent, MSG_DONTWAIT);
+			if (w < 0 && errno != EAGAIN)
+				return -1;
+			sent += w > 0 ? (size_t)w : 0;
+		}
+		r = ust_recv(st, fd, (char *)in + got, len - got, MSG_DONTWAIT);
+		if (r == 0)
+			break;
+		if (r < 0 && errno != EAGAIN)
+			return -1;
+		got += r > 0 ? (size_t)r : 0;
+		if (w > 0 || r > 0) {
+			again = false;
+			continue;
+		}
+		if (sent < len) {
+			if (wait_writable(st, fd, POLLIN, again) < 0)
+				return -1;
+			again = true;
+		} else {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
 			if (ust_poll(st, &pfd, 1, 1000) < 0)
 				return -1;
-			if (pfd.revents & (POLLERR | POLLHUP)) {
-				errno = EPIPE;
-				return -1;
-			}
 		}
 	}
-	return 0;
+	return got == len ? 0 : (errno = EPIPE, -1);
 }
 
 ssize_t ex_read_full(struct ust_stack *st, int fd, void *buf, size_t len)

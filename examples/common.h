@@ -59,6 +59,10 @@ void ex_net_close(struct ex_net *n);
 /* Writes all of buf, waiting for POLLOUT on EAGAIN or a short count; 0 or -1
  * with errno. The socket may be blocking or not. */
 int ex_write_all(struct ust_stack *st, int fd, const void *buf, size_t len);
+/* Sends out and reads len bytes back into in, both at once so that neither
+ * side's buffer fills while the other waits (what an echo client must do for
+ * more than a window of data). 0, or -1 with errno. */
+int ex_exchange(struct ust_stack *st, int fd, const void *out, void *in, size_t len);
 /* Reads exactly len bytes unless EOF comes first; the count, or -1. */
 ssize_t ex_read_full(struct ust_stack *st, int fd, void *buf, size_t len);
 /* A blocking connect to ip:port from st; the fd, or -1 after a stderr line. */
