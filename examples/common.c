@@ -51,7 +51,7 @@ static struct ust_stack *new_stack(const char *name)
 int ex_net_open(const char *prog, struct ex_net *n, const struct ex_dev_opts *o)
 {
 	memset(n, 0, sizeof(*n));
-	n->st = new_stack(prog);
+	n->st = new_stack("example");
 	if (!n->st) {
 		fprintf(stderr, "%s: cannot create a stack: %s\n", prog, strerror(errno));
 		return -1;
