@@ -356,3 +356,36 @@ void ex_echo_serve_stop(struct ex_echo_server *srv)
 	for (int i = 0; i < 5000 && atomic_load(&srv->live) > 0; i++)
 		usleep(1000);
 }
+
+void ex_loop_run(struct ex_loop *l)
+{
+	struct epoll_event kev[4], ev[64];
+	struct epoll_event add = { .events = EPOLLIN };
+	int kep = epoll_create1(EPOLL_CLOEXEC);
+
+	add.data.fd = ust_stack_event_fd(l->st);
+	epoll_ctl(kep, EPOLL_CTL_ADD, add.data.fd, &add);
+	if (l->sigfd >= 0) {
+		add.data.fd = l->sigfd;
+		epoll_ctl(kep, EPOLL_CTL_ADD, l->sigfd, &add);
+	}
+	for (int grace = 2000; grace > 0; grace -= atomic_load(&l->done)) {
+		int n, k;
+
+		if (atomic_load(&l->done) && !l->open)
+			break;
+		ust_stack_poll(l->st);
+		n = ust_epoll_wait(l->st, l->uep, ev, 64, 0);
+		for (int i = 0; i < n; i++)
+			l->fn(l, &ev[i]);
+		if (n > 0)
+			continue;
+		/* Asleep until a frame, a timer or a wake-up; memlink frames make no
+		 * fd readable, hence idle_ms in memory. */
+		k = epoll_wait(kep, kev, 4, atomic_load(&l->done) ? 1 : l->idle_ms);
+		for (int i = 0; i < k; i++)
+			if (l->sigfd >= 0 && kev[i].data.fd == l->sigfd)
+				atomic_store(&l->done, true);   /* SIGINT or SIGTERM */
+	}
+	close(kep);
+}

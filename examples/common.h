@@ -9,6 +9,7 @@
 #define UST_EXAMPLES_COMMON_H
 
 #include <netinet/in.h>
+#include <sys/epoll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -87,4 +88,24 @@ struct ex_echo_server {
 };
 int ex_echo_serve_start(struct ex_echo_server *srv, struct ust_stack *st, int lfd);
 void ex_echo_serve_stop(struct ex_echo_server *srv);
+
+/*
+ * The single-threaded event loop of the epoll examples: the stack's event fd
+ * and (on a TAP) a signalfd in a kernel epoll; each turn polls the stack and
+ * hands what ust_epoll_wait(uep, ..., 0) reports to fn. It ends when done is
+ * set (by a signal or another thread, with ust_stack_wakeup) and open
+ * connections have closed, or 2000 turns after done.
+ */
+struct ex_loop {
+	struct ust_stack *st;
+	int uep;                      /* the ust_epoll instance */
+	int sigfd;                    /* -1: none */
+	int idle_ms;                  /* the longest sleep: -1 on a TAP, 1 in memory */
+	void (*fn)(struct ex_loop *l, struct epoll_event *ev);
+	void *ctx;
+	unsigned long open, served;   /* connections, kept by fn */
+	atomic_bool done;
+};
+void ex_loop_run(struct ex_loop *l);
+
 #endif

@@ -23,7 +23,6 @@
 
 #define PROG "epoll_echo_server"
 #define BUF 16384
-#define MAX_EVENTS 64
 
 struct conn {
 	int fd;
@@ -33,10 +32,9 @@ struct conn {
 };
 
 struct server {
+	struct ex_loop loop;          /* first: the loop's callbacks cast back */
 	struct ust_stack *st;
 	int lfd, uep;
-	unsigned long served, open;
-	atomic_bool done;
 };
 
 static void usage(void)
@@ -61,8 +59,8 @@ static void conn_close(struct server *s, struct conn *c)
 {
 	ust_close(s->st, c->fd);    /* also leaves the epoll set */
 	free(c);
-	s->served++;
-	s->open--;
+	s->loop.served++;
+	s->loop.open--;
 }
 
 /* Sends what is queued; false when the connection is over. */
@@ -117,54 +115,15 @@ static void accept_all(struct server *s)
 			continue;
 		}
 		c->fd = fd;
-		s->open++;
+		s->loop.open++;
 		ev.data.ptr = c;
 		if (ust_epoll_ctl(s->st, s->uep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			fprintf(stderr, PROG ": epoll_ctl: %s\n", strerror(errno));
 			ust_close(s->st, fd);
 			free(c);
-			s->open--;
+			s->loop.open--;
 		}
 	}
-}
-
-/* The loop. idle_ms bounds each sleep: -1 on a TAP, whose fd wakes us; 1 in
- * memory, where frames from the peer make no fd readable. */
-static void serve(struct server *s, int sigfd, int idle_ms)
-{
-	struct epoll_event kev[4], ev[MAX_EVENTS];
-	struct epoll_event add = { .events = EPOLLIN };
-	int kep = epoll_create1(EPOLL_CLOEXEC);
-
-	add.data.fd = ust_stack_event_fd(s->st);
-	epoll_ctl(kep, EPOLL_CTL_ADD, add.data.fd, &add);
-	if (sigfd >= 0) {
-		add.data.fd = sigfd;
-		epoll_ctl(kep, EPOLL_CTL_ADD, sigfd, &add);
-	}
-	/* Once told to stop, finish the connections still open (their FINs
-	 * are on the way), for at most 2000 turns. */
-	for (int grace = 2000; grace > 0; grace -= atomic_load(&s->done)) {
-		int n, k;
-
-		if (atomic_load(&s->done) && !s->open)
-			break;
-		ust_stack_poll(s->st);
-		n = ust_epoll_wait(s->st, s->uep, ev, MAX_EVENTS, 0);
-		for (int i = 0; i < n; i++) {
-			if (ev[i].data.ptr == NULL)
-				accept_all(s);
-			else
-				conn_event(s, ev[i].data.ptr, ev[i].events);
-		}
-		if (n > 0)
-			continue;
-		k = epoll_wait(kep, kev, 4, idle_ms);
-		for (int i = 0; i < k; i++)
-			if (sigfd >= 0 && kev[i].data.fd == sigfd)
-				atomic_store(&s->done, true);   /* SIGINT or SIGTERM */
-	}
-	close(kep);
 }
 
 struct client {
@@ -209,9 +168,29 @@ static void *clients_run(void *arg)
 		pthread_join(cs->c[i].t, NULL);
 		cs->failed += !cs->c[i].ok;
 	}
-	atomic_store(&cs->srv->done, true);
+	atomic_store(&cs->srv->loop.done, true);
 	ust_stack_wakeup(cs->srv->st);   /* the server's loop may be asleep */
 	return NULL;
+}
+
+static void on_event(struct ex_loop *l, struct epoll_event *ev)
+{
+	struct server *s = (struct server *)l;
+
+	if (ev->data.ptr == NULL)
+		accept_all(s);
+	else
+		conn_event(s, ev->data.ptr, ev->events);
+}
+
+static void serve(struct server *s, int sigfd, int idle_ms)
+{
+	s->loop.st = s->st;
+	s->loop.uep = s->uep;
+	s->loop.sigfd = sigfd;
+	s->loop.idle_ms = idle_ms;
+	s->loop.fn = on_event;
+	ex_loop_run(&s->loop);
 }
 
 int main(int argc, char **argv)
@@ -301,7 +280,7 @@ int main(int argc, char **argv)
 		serve(&s, sigfd, -1);
 		close(sigfd);
 	}
-	printf(PROG ": %lu connections served\n", s.served);
+	printf(PROG ": %lu connections served\n", s.loop.served);
 	ex_net_close(&n);
 	return cs.failed ? 1 : 0;
 }
