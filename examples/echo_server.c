@@ -117,6 +117,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": unexpected argument '%s'; see --help\n", argv[optind]);
 		return 2;
 	}
+	if (o.dev.ifname) {
+		/* Blocked before any thread starts, so that sigwait below gets them. */
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+	}
 	if (ex_net_open(PROG, &n, &o) < 0)
 		return 3;
 	lfd = ex_listen(PROG, n.st, n.addr, port, 0);
@@ -133,7 +142,6 @@ int main(int argc, char **argv)
 		sigemptyset(&set);
 		sigaddset(&set, SIGINT);
 		sigaddset(&set, SIGTERM);
-		pthread_sigmask(SIG_BLOCK, &set, NULL);
 		sigwait(&set, &sig);
 	} else {
 		clients = calloc((size_t)nclients, sizeof(*clients));

@@ -205,7 +205,7 @@ static void handle_request(struct server *s, struct conn *c, size_t head_len)
 		reply_error(c, 404, "Not Found", NULL);
 		return;
 	}
-	reply(c, 200, "OK", content_type(target), st.st_size, NULL, NULL);
+	reply(c, 200, "OK", content_type(target[1] ? target : "/index.html"), st.st_size, NULL, NULL);
 	if (!strcmp(method, "GET") && st.st_size > 0) {
 		c->file = fd;
 		c->file_off = 0;
