@@ -127,6 +127,13 @@ void ep_close(struct ust_sockets *s, int fd, struct ust_eventpoll *ep)
 	ep->closed = true;
 }
 
+uint32_t ep_waiters(struct ust_sockets *s, int epfd)
+{
+	struct ust_eventpoll *ep = ust_fd_get_ep(s, epfd);
+
+	return ep ? ep->waiters : 0;
+}
+
 void ep_destroy_all(struct ust_sockets *s)
 {
 	if (!s->fdep)

@@ -63,6 +63,8 @@ void ep_sock_wake(struct ust_sockets *s, struct ust_sock *sk);
 void eventpoll_release(struct ust_sockets *s, int fd);
 /* ust_close() of an epoll descriptor. */
 void ep_close(struct ust_sockets *s, int fd, struct ust_eventpoll *ep);
+/* Threads asleep in ust_epoll_wait on epfd (tests use it to close at the right time). */
+uint32_t ep_waiters(struct ust_sockets *s, int epfd);
 /* Teardown: every instance and entry. */
 void ep_destroy_all(struct ust_sockets *s);
 

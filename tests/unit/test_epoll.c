@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "socket/socket.h"
+#include "stack.h"
 #include "ustack/ustack.h"
 
 #define MS 1000000ULL
@@ -447,6 +449,47 @@ static void test_blocking_wait_times_out_on_stack_clock(void **state)
 	conn_free(&k);
 }
 
+static bool asleep(struct conn *k)
+{
+	uint32_t n;
+
+	ust_stack_lock(k->s);
+	n = ep_waiters(ust_stack_sockets(k->s), k->ep);
+	ust_stack_unlock(k->s);
+	return n > 0;
+}
+
+/* close() of an instance a thread waits on: the waiter keeps it (as its file
+ * reference does in Linux), finds it empty, and returns at its timeout; the
+ * last one out frees it. */
+static void test_close_epfd_while_waiting(void **state)
+{
+	struct conn k;
+	struct waiter w = { .k = &k, .timeout = 200 };
+	pthread_t t;
+	uint64_t start;
+
+	(void)state;
+	conn_init(&k, true);
+	assert_int_equal(add(&k, k.sfd, EPOLLIN, 1), 0);
+	start = ust_stack_now(k.s);
+	assert_int_equal(pthread_create(&t, NULL, do_wait, &w), 0);
+	for (int i = 0; i < 100000 && !asleep(&k); i++)
+		sched_yield();
+	assert_true(asleep(&k));
+	assert_int_equal(ust_close(k.s, k.ep), 0);
+	expect_err(ust_close(k.s, k.ep), EBADF);
+	client_send(&k, "late");       /* no longer watched: does not end the wait */
+	for (int i = 0; i < 5000 && !w.done; i++) {
+		drive(&k, 1);
+		sched_yield();
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(w.ret, 0);
+	assert_true(ust_stack_now(k.s) - start >= 200 * MS);
+	conn_free(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_maxevents_keeps_the_rest),
 		cmocka_unit_test(test_blocking_wait_woken_by_data),
 		cmocka_unit_test(test_blocking_wait_times_out_on_stack_clock),
+		cmocka_unit_test(test_close_epfd_while_waiting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
