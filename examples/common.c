@@ -48,9 +48,8 @@ static struct ust_stack *new_stack(const char *name)
 	return ust_stack_new(&cfg);
 }
 
-int ex_net_open(const char *prog, struct ex_net *n, const struct ex_dev_opts *o)
+static int net_open(const char *prog, struct ex_net *n, const struct ex_dev_opts *o)
 {
-	memset(n, 0, sizeof(*n));
 	n->st = new_stack("example");
 	if (!n->st) {
 		fprintf(stderr, "%s: cannot create a stack: %s\n", prog, strerror(errno));
@@ -77,6 +76,16 @@ int ex_net_open(const char *prog, struct ex_net *n, const struct ex_dev_opts *o)
 		return -1;
 	}
 	n->addr.s_addr = inet_addr(EX_ADDR);
+	return 0;
+}
+
+int ex_net_open(const char *prog, struct ex_net *n, const struct ex_dev_opts *o)
+{
+	memset(n, 0, sizeof(*n));
+	if (net_open(prog, n, o) < 0) {
+		ex_net_close(n);
+		return -1;
+	}
 	return 0;
 }
 

@@ -507,8 +507,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot open --root %s: %s\n", root, strerror(errno));
 		return 3;
 	}
-	if (sodium_init() < 0 || ex_net_open(PROG, &n, &o) < 0)
+	if (sodium_init() < 0 || ex_net_open(PROG, &n, &o) < 0) {
+		close(s.root);
 		return 3;
+	}
 	s.st = n.st;
 	s.lfd = ex_listen(PROG, n.st, n.addr, port, SOCK_NONBLOCK);
 	s.uep = ust_epoll_create1(n.st, 0);
@@ -516,6 +518,7 @@ int main(int argc, char **argv)
 	    ust_stack_event_fd(n.st) < 0) {
 		fprintf(stderr, PROG ": setup: %s\n", strerror(errno));
 		ex_net_close(&n);
+		close(s.root);
 		return 3;
 	}
 	s.loop = (struct ex_loop){ .st = n.st, .uep = s.uep, .sigfd = -1, .idle_ms = 1, .fn = on_event };
