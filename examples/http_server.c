@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +27,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "common.h"
+#include "http_fetch.h"
 
 #define PROG "http_server"
 #define HEAD_MAX 8192
 #define CHUNK 16384
-#define MAX_FETCH 64
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 struct conn {
@@ -354,94 +353,6 @@ static void on_event(struct ex_loop *l, struct epoll_event *ev)
 		conn_event(s, ev->data.ptr, ev->events);
 }
 
-/* --- the in-memory client ------------------------------------------------------ */
-
-struct fetch {
-	const char *method, *path;
-};
-
-struct client {
-	struct server *srv;
-	struct ust_stack *st;
-	int port, nfetch, failed;
-	struct fetch fetch[MAX_FETCH];
-	pthread_t t;
-};
-
-/* Reads one answer's head into buf (NUL-terminated); its length, or -1. */
-static ssize_t read_head(struct ust_stack *st, int fd, char *buf, size_t max)
-{
-	size_t got = 0;
-
-	while (got + 1 < max) {
-		ssize_t r = ust_read(st, fd, buf + got, 1);   /* a byte at a time: stop at the head's end */
-
-		if (r <= 0)
-			return -1;
-		got++;
-		if (got >= 4 && !memcmp(buf + got - 4, "\r\n\r\n", 4)) {
-			buf[got] = '\0';
-			return (ssize_t)got;
-		}
-	}
-	return -1;
-}
-
-static bool fetch_one(struct client *cl, int fd, const struct fetch *f)
-{
-	char req[512], head[HEAD_MAX], *status_end, *cl_hdr, hex[crypto_hash_sha256_BYTES * 2 + 1];
-	unsigned char digest[crypto_hash_sha256_BYTES], buf[CHUNK];
-	crypto_hash_sha256_state sha;
-	long long length = -1, left;
-	int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: ustack\r\n\r\n", f->method, f->path);
-
-	if (ex_write_all(cl->st, fd, req, (size_t)n) < 0 || read_head(cl->st, fd, head, sizeof(head)) < 0) {
-		printf("%s %s -> no answer\n", f->method, f->path);
-		return false;
-	}
-	status_end = strstr(head, "\r\n");
-	*status_end = '\0';
-	cl_hdr = strcasestr(status_end + 2, "\r\nContent-Length:");
-	if (!cl_hdr && !strncasecmp(status_end + 2, "Content-Length:", 15))
-		cl_hdr = status_end;
-	if (cl_hdr)
-		length = atoll(strchr(cl_hdr + 2, ':') + 1);
-	left = strcmp(f->method, "HEAD") ? length : 0;
-	crypto_hash_sha256_init(&sha);
-	while (left > 0) {
-		ssize_t r = ex_read_full(cl->st, fd, buf, (size_t)MIN(left, (long long)sizeof(buf)));
-
-		if (r <= 0)
-			break;
-		crypto_hash_sha256_update(&sha, buf, (unsigned long long)r);
-		left -= r;
-	}
-	crypto_hash_sha256_final(&sha, digest);
-	sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest));
-	printf("%s %s -> %s, %lld bytes, sha256 %s\n", f->method, f->path, head, length, hex);
-	return length >= 0 && left == 0;
-}
-
-static void *client_run(void *arg)
-{
-	struct client *cl = arg;
-	int fd = ex_connect(PROG, cl->st, EX_ADDR, cl->port);
-
-	for (int i = 0; fd >= 0 && i < cl->nfetch; i++)
-		if (!fetch_one(cl, fd, &cl->fetch[i])) {
-			cl->failed++;
-			break;
-		}
-	if (fd < 0)
-		cl->failed++;
-	else
-		ust_close(cl->st, fd);
-	fflush(stdout);
-	atomic_store(&cl->srv->loop.done, true);
-	ust_stack_wakeup(cl->srv->st);
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -455,7 +366,7 @@ int main(int argc, char **argv)
 	};
 	struct ex_dev_opts o = { 0 };
 	struct server s = { .root = -1 };
-	struct client cl = { .srv = &s };
+	struct http_fetcher cl = { 0 };
 	struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
 	const char *root = NULL;
 	int port = 8080, opt;
@@ -480,11 +391,11 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 		case 'H':
-			if (cl.nfetch == MAX_FETCH) {
-				fprintf(stderr, PROG ": at most %d --get/--head\n", MAX_FETCH);
+			if (cl.nfetch == HTTP_MAX_FETCH) {
+				fprintf(stderr, PROG ": at most %d --get/--head\n", HTTP_MAX_FETCH);
 				return 2;
 			}
-			cl.fetch[cl.nfetch++] = (struct fetch){ opt == 'g' ? "GET" : "HEAD", optarg };
+			cl.fetch[cl.nfetch++] = (struct http_fetch){ opt == 'g' ? "GET" : "HEAD", optarg };
 			break;
 		case 'h':
 			usage();
@@ -507,7 +418,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot open --root %s: %s\n", root, strerror(errno));
 		return 3;
 	}
-	if (sodium_init() < 0 || ex_net_open(PROG, &n, &o) < 0) {
+	if (ex_net_open(PROG, &n, &o) < 0) {
 		close(s.root);
 		return 3;
 	}
@@ -525,8 +436,9 @@ int main(int argc, char **argv)
 	if (n.peer) {
 		cl.st = n.peer;
 		cl.port = port;
+		cl.loop = &s.loop;
 		ex_net_drive(&n, false);   /* the peer; this thread drives its own stack */
-		pthread_create(&cl.t, NULL, client_run, &cl);
+		pthread_create(&cl.t, NULL, http_fetcher_run, &cl);
 		ex_loop_run(&s.loop);
 		pthread_join(cl.t, NULL);
 	} else {
