@@ -31,7 +31,8 @@ struct ust_evloop;
 void ust_evloop_sync(struct ust_evloop *evl);
 void ust_evloop_add_fd(struct ust_evloop *evl, int fd);
 void ust_evloop_free(struct ust_evloop *evl);
-/* The eventfd ust_stack_wakeup() writes, or -1 before the first use. Locked. */
+/* The eventfd ust_stack_wakeup() writes (made on first use; -1 if it cannot
+ * be). Takes the lock. */
 int ust_evloop_eventfd(struct ust_stack *st);
 /* The device with this ifindex, or NULL. */
 struct ust_netdev *ust_stack_netdev(struct ust_stack *st, int ifindex);

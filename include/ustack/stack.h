@@ -60,8 +60,9 @@ UST_API int ust_stack_poll(struct ust_stack *st);
  * readable or the stack's next timer is due, at most max_ms (negative: no
  * bound but the next event). With a virtual clock only the devices and max_ms
  * count. A timer armed by another thread during the sleep is seen at the
- * latest after max_ms, so keep it small (e.g. 100). Returns the number of
- * readable devices (0: timeout or a signal), -1 with errno.
+ * latest after max_ms, so keep it small (e.g. 100), or have that thread call
+ * ust_stack_wakeup(), which ends the sleep at once. Returns the number of
+ * readable devices (0: timeout, a wake-up or a signal), -1 with errno.
  *   for (;;) { ust_stack_wait(st, 100); ust_stack_poll(st); }
  */
 UST_API int ust_stack_wait(struct ust_stack *st, int max_ms);

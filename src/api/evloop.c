@@ -179,7 +179,7 @@ int ust_stack_wakeup(struct ust_stack *st)
 
 int ust_evloop_eventfd(struct ust_stack *st)
 {
-	struct ust_evloop *evl = ust_stack_sockets(st)->evloop;
+	struct ust_evloop *evl = evloop_get(st);
 
 	return evl ? evl->eventfd : -1;
 }

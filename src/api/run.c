@@ -14,16 +14,6 @@
 
 #define WAIT_FDS_ON_STACK 32
 
-static int wakeup_fd(struct ust_stack *st)
-{
-	int fd;
-
-	ust_stack_lock(st);
-	fd = ust_evloop_eventfd(st);
-	ust_stack_unlock(st);
-	return fd;
-}
-
 /* Milliseconds until the next event, rounded up; -1 when there is none. */
 static int ms_to_next_event(struct ust_stack *st)
 {
@@ -75,7 +65,9 @@ int ust_stack_wait(struct ust_stack *st, int max_ms)
 		for (int i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	}
-	wfd = wakeup_fd(st);
+	/* Made here if need be, so that a wake-up from another thread can never
+	 * fall between its creation and this sleep. */
+	wfd = ust_evloop_eventfd(st);
 	if (wfd >= 0)
 		pfd[n] = (struct pollfd){ .fd = wfd, .events = POLLIN };
 	rc = poll(pfd, (nfds_t)(n + (wfd >= 0)), timeout);
