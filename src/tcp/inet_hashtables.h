@@ -53,7 +53,9 @@
  */
 struct inet_bind_bucket {
 	struct ust_hlist_head owners;   /* ust_sock.sk_bind_node */
-	uint32_t num_owners;
+	uint32_t num_owners;            /* sockets on owners, and TIME_WAIT minisocks */
+	uint32_t tw_count;              /* TIME_WAIT minisocks holding the port */
+	uint32_t tw_noreuse;            /* ... of which without SO_REUSEADDR */
 	uint16_t port;
 	int8_t fastreuse;               /* 1, 0, or -1: made by connect() (P-4) */
 	int8_t fastreuseport;           /* ANY, STRICT, 0, or -1: made by connect() */

@@ -442,6 +442,37 @@ void tcp_v4_reqsk_send_ack(struct request_sock *req, const struct tcp_seg *seg)
 	tcp_xmit(tcp, &o);
 }
 
+void tcp_v4_send_ack(struct ust_tcp *tcp, const struct tcp_seg *seg, uint32_t seq, uint32_t ack, uint16_t win,
+		     const struct ust_tcp_opts *opts, int oif)
+{
+	struct ust_rtable rt;
+	struct tcp_out o = {
+		.rt = &rt, .saddr = seg->daddr, .daddr = seg->saddr, .sport = seg->th.dport,
+		.dport = seg->th.sport, .seq = seq, .ack = ack, .flags = UST_TCP_ACK, .window = win,
+		.opts = opts, .tos = seg->tos,
+	};
+
+	if (tcp_route_output(tcp, seg->saddr, seg->daddr, oif, &rt))
+		return;
+	tcp_xmit(tcp, &o);
+}
+
+/* A zero-window or keepalive probe carries an old sequence number, so the peer
+ * must answer with an ACK (RFC 9293 3.8.4). */
+int tcp_xmit_probe_skb(struct ust_sock *sk)
+{
+	struct ust_tcp_opts opts;
+	struct tcp_out o;
+
+	sk_out(sk, &o);
+	o.opts = tcp_established_options(sk, &opts);
+	o.seq = sk->snd_una - 1;
+	o.ack = sk->rcv_nxt;
+	o.flags = UST_TCP_ACK;
+	o.window = tcp_select_window(sk);
+	return tcp_xmit(sk->tcp, &o);
+}
+
 /* Sends what fits in the peer's window now, in segments of at most mss_cache.
  * Reliability (retransmission, Nagle, congestion control) is the data path's. */
 int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len)
