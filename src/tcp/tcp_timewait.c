@@ -138,6 +138,8 @@ void tcp_time_wait(struct ust_sock *sk, int state, uint32_t timeo_ms)
 	struct inet_timewait_sock *tw = NULL;
 	struct inet_bind_bucket *tb = sk->icsk_bind_hash;
 
+	if (state == TCP_TIME_WAIT)
+		timeo_ms = TCP_TIMEWAIT_LEN;
 	if (tcp->tw_count < (uint32_t)tcp->core->sysctl.tcp_max_tw_buckets && tb)
 		tw = ust_objpool_alloc(&tcp->tw_pool);
 	if (!tw) {
@@ -158,7 +160,7 @@ void tcp_time_wait(struct ust_sock *sk, int state, uint32_t timeo_ms)
 	tw->tw_rcv_wnd = tw_window(sk);
 	tw->tw_tstamp_ok = sk->tstamp_ok;
 	tw->tw_ts_recent = sk->ts_recent;
-	tw->tw_ts_recent_stamp = sk->tstamp_ok ? sk->ts_recent_stamp : 0;
+	tw->tw_ts_recent_stamp = sk->ts_recent_stamp;
 	tw->tw_ts_offset = sk->tsoffset;
 	tw->tw_entry_stamp = tcp_time_ms(tcp);
 	tw->tw_last_oow_ack_time = sk->last_oow_ack_time;
@@ -171,7 +173,7 @@ void tcp_time_wait(struct ust_sock *sk, int state, uint32_t timeo_ms)
 	tcp->tw_count++;
 	/* __inet_twsk_schedule: TW counts each entry, TWKilled the short ones. */
 	UST_INC_STATS(tcp->core, timeo_ms <= 4000 ? LINUX_MIB_TIMEWAITKILLED : LINUX_MIB_TIMEWAITED);
-	tw_schedule(tcp, tw, state == TCP_TIME_WAIT ? TCP_TIMEWAIT_LEN : timeo_ms);
+	tw_schedule(tcp, tw, timeo_ms);
 	tcp_trace_sk(sk, UST_TRACE_TABLE, "tcp_time_wait", "%s minisock took the socket's place in ehash",
 		     state == TCP_TIME_WAIT ? "TIME_WAIT" : "FIN_WAIT2");
 	tcp_done(sk);
@@ -238,7 +240,7 @@ enum tcp_tw_status tcp_timewait_state_process(struct ust_tcp *tcp, struct inet_t
 {
 	bool rst = tcp_flag(seg, UST_TCP_RST), saw_ts = false, paws_reject = false;
 
-	if (tw->tw_ts_recent_stamp && (seg->opt.present & UST_TCPOPT_F_TIMESTAMP)) {
+	if (tw->tw_tstamp_ok && (seg->opt.present & UST_TCPOPT_F_TIMESTAMP)) {
 		saw_ts = true;
 		paws_reject = tcp_paws_reject(tcp, tw->tw_ts_recent, tw->tw_ts_recent_stamp, seg->opt.tsval, rst);
 	}
@@ -311,8 +313,8 @@ bool tcp_twsk_unique(struct ust_sock *sk, const struct inet_timewait_sock *tw, b
 	if (reuse == 2 && !ipv4_is_loopback(tw->tw_daddr) &&
 	    !ipv4_is_loopback(tw->tw_rcv_saddr))
 		reuse = 0;
-	if (!tw->tw_ts_recent_stamp)
-		return false;
+	if (!tw->tw_tstamp_ok)
+		return false;      /* no PAWS to keep the old segments out */
 	if (!bound && !(reuse && (int32_t)(tcp_time_ms(sk->tcp) - (tw->tw_entry_stamp + (uint32_t)sc->tcp_tw_reuse_delay)) > 0))
 		return false;
 	seq = tw->tw_snd_nxt + 65535 + 2;

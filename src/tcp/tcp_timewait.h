@@ -37,14 +37,14 @@ struct inet_timewait_sock {
 	uint32_t tw_expires;              /* ms stamp */
 	uint32_t tw_rcv_nxt, tw_snd_nxt;
 	uint32_t tw_ts_recent;
-	uint32_t tw_ts_recent_stamp;      /* s; 0 = the connection had no timestamps */
+	uint32_t tw_ts_recent_stamp;      /* s stamp of tw_ts_recent */
 	uint32_t tw_ts_offset;
 	uint32_t tw_entry_stamp;          /* ms: entered TIME_WAIT (tcp_tw_reuse_delay) */
 	uint32_t tw_last_oow_ack_time;
 	uint16_t tw_rcv_wnd;              /* the window field its ACKs carry (scaled) */
 	uint8_t tw_substate;              /* TCP_TIME_WAIT or TCP_FIN_WAIT2 */
 	uint8_t tw_row;                   /* which death row */
-	uint8_t tw_tstamp_ok : 1;
+	uint8_t tw_tstamp_ok : 1;         /* the connection had timestamps (Linux: ts_recent_stamp != 0) */
 };
 
 #define tw_daddr     __tw_common.skc_daddr
