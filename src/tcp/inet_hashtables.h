@@ -3,7 +3,7 @@
  * tcp_hashinfo, inet_hashtables.c):
  *
  *   ehash   4-tuple -> established, SYN_SENT, SYN_RECV sockets, request socks
- *           (and TIME_WAIT later). Power-of-two buckets of hash chains; doubles
+ *           and TIME_WAIT minisocks. Power-of-two buckets of hash chains; doubles
  *           when it holds more entries than buckets, so lookups stay flat at a
  *           million connections.
  *   bhash   local port -> bind bucket -> the sockets that hold the port.
@@ -154,7 +154,8 @@ bool inet_csk_bind_fast_ok(const struct inet_bind_bucket *tb, const struct ust_s
  */
 int inet_hash_connect(struct inet_hashinfo *h, struct ust_sock *sk);
 /* P-5: 0 when no ehash entry has sk's tuple with local port lport (and a
- * compatible device), else -EADDRNOTAVAIL. TIME_WAIT reuse goes here. */
+ * compatible device), else -EADDRNOTAVAIL. A TIME_WAIT entry that
+ * tcp_twsk_unique lets go is killed (TWRecycled) and the tuple is free. */
 int __inet_check_established(struct inet_hashinfo *h, struct ust_sock *sk, uint16_t lport);
 
 #endif

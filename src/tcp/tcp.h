@@ -11,7 +11,10 @@
  *           -> nothing:       tcp_v4_send_reset
  * Output: tcp_v4_connect -> inet_hash_connect -> tcp_connect -> tcp_transmit_skb
  *         -> tcp_ip_queue_xmit (IPv4 below)
- * Timers: tcp_retransmit_timer (SYN), reqsk_timer_handler (SYN-ACK), delayed ACK.
+ * Timers: tcp_retransmit_timer (SYN), reqsk_timer_handler (SYN-ACK), delayed ACK,
+ * tcp_keepalive_timer (sk_timer), TIME_WAIT death rows (tcp_timewait.c).
+ * Close: tcp_close (tcp.c) -> FIN -> tcp_rcv_state_process / tcp_fin ->
+ *        tcp_time_wait: a 96-byte minisock replaces the socket in ehash.
  *
  * Files: tcp_ipv4.c (demux, connect, conn_request, syn_recv_sock, resets),
  * tcp_input.c (state machine), tcp_minisocks.c (check_req, child creation),

@@ -92,6 +92,7 @@ static void close_to_time_wait(struct fx *f, const struct conn *c, bool ts)
 
 static void test_time_wait_replaces_socket_with_minisock(void **state)
 {
+	struct ust_socket_info info[4];
 	struct fx f;
 	struct conn c;
 
@@ -107,6 +108,12 @@ static void test_time_wait_replaces_socket_with_minisock(void **state)
 	assert_int_equal(tcp_of(&f)->hashinfo.ehash_count, 1);
 	assert_int_equal(fx_stat(&f, "TcpExtTW"), 1);
 	assert_int_equal(fx_stat(&f, "TcpExtTWKilled"), 0);
+	/* ss lists it from ehash: no descriptor, state TIME_WAIT. */
+	assert_int_equal(ust_socket_list(f.st, info, 4), 1);
+	assert_int_equal(info[0].fd, -1);
+	assert_int_equal(info[0].state, TCP_TIME_WAIT);
+	assert_int_equal(ntohs(info[0].local.sin_port), c.lport);
+	assert_int_equal(ntohs(info[0].peer.sin_port), PEER_PORT);
 	fx_free(&f);
 }
 
