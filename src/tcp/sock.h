@@ -220,6 +220,7 @@ struct ust_sock {
 	uint16_t keepalive_intvl;         /* TCP_KEEPINTVL, s; 0 = tcp_keepalive_intvl */
 	uint8_t keepalive_probes;         /* TCP_KEEPCNT; 0 = tcp_keepalive_probes */
 	uint8_t icsk_probes_out;          /* keepalive probes not answered */
+	int32_t linger2;                  /* TCP_LINGER2, ms; 0 = tcp_fin_timeout, < 0 = none */
 };
 
 #define inet_daddr     sk_common.skc_daddr

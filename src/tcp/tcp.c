@@ -340,7 +340,12 @@ bool tcp_close_finish(struct ust_sock *sk)
 		inet_csk_listen_stop(sk);
 		return sk->qlen == 0;      /* requests still point at it (Z-4) */
 	}
-	if (sk->sk_state == TCP_FIN_WAIT2) {
+	if (sk->sk_state == TCP_FIN_WAIT2 && sk->linger2 < 0) {
+		/* TCP_LINGER2 < 0: no waiting for the peer's FIN. */
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPABORTONLINGER);
+		tcp_send_active_reset(sk);
+		tcp_set_state(sk, TCP_CLOSE);
+	} else if (sk->sk_state == TCP_FIN_WAIT2) {
 		tmo = tcp_fin_time(sk);
 		if (tmo <= TCP_TIMEWAIT_LEN) {
 			/* Not yet dead for tcp_done, which would free it: our

@@ -347,7 +347,7 @@ static int tcp_rcv_listen(struct ust_sock *sk, struct tcp_seg *seg)
 /* tcp_fin_time: tcp_fin_timeout, but never less than 3.5 RTO. */
 uint32_t tcp_fin_time(const struct ust_sock *sk)
 {
-	uint32_t tmo = (uint32_t)sk->tcp->core->sysctl.tcp_fin_timeout * 1000u;
+	uint32_t tmo = sk->linger2 > 0 ? (uint32_t)sk->linger2 : (uint32_t)sk->tcp->core->sysctl.tcp_fin_timeout * 1000u;
 	uint32_t rto = sk->icsk_rto;
 
 	return UST_MAX(tmo, (rto << 2) - (rto >> 1));
@@ -368,6 +368,12 @@ static int tcp_fin_wait1_acked(struct ust_sock *sk, struct tcp_seg *seg)
 	if (!(sk->sk_flags & SOCK_DEAD)) {
 		tcp_wake(sk);
 		return 0;
+	}
+	if (sk->linger2 < 0) {
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPABORTONDATA);
+		tcp_v4_send_reset(sk->tcp, sk, seg);   /* before tcp_done frees the orphan */
+		tcp_done(sk);
+		return -1;
 	}
 	if (seg->end_seq != seg->seq && after(seg->end_seq - tcp_flag(seg, UST_TCP_FIN), sk->rcv_nxt)) {
 		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPABORTONDATA);

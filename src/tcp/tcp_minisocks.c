@@ -133,6 +133,7 @@ static void inherit_from_listener(struct ust_sock *child, const struct ust_sock 
 	child->keepalive_time = lsk->keepalive_time;
 	child->keepalive_intvl = lsk->keepalive_intvl;
 	child->keepalive_probes = lsk->keepalive_probes;
+	child->linger2 = lsk->linger2;
 }
 
 /* H-3: the child's sequence state and options come from the request. */
