@@ -70,6 +70,9 @@ struct ust_tcp {
 	uint32_t tw_count;              /* live minisocks (tcp_max_tw_buckets) */
 	struct inet_tw_row tw_rows[2];  /* death rows: 60 s, other timeouts */
 	uint32_t tw_isn;                /* ISN for the SYN that reopened a TIME_WAIT (0 = none) */
+	/* close: the stack-wide RFC 5961 challenge ACK budget (tcp_challenge_ack_limit) */
+	uint32_t challenge_timestamp;   /* s */
+	uint32_t challenge_count;       /* left in that second */
 };
 
 /*

@@ -341,12 +341,32 @@ int tcp_send_fin(struct ust_sock *sk)
 	return err;
 }
 
-/* at most one per tcp_invalid_ratelimit per socket. */
+/*
+ * X-5: at most one per tcp_invalid_ratelimit per socket, and, unless
+ * tcp_challenge_ack_limit is INT_MAX (the default), about that many per
+ * second for the whole stack: a random budget in [limit/2, limit*3/2) each
+ * second, so an attacker cannot count them (RFC 5961 10, CVE-2016-5696).
+ */
 void tcp_send_challenge_ack(struct ust_sock *sk)
 {
-	if (tcp_oow_rate_limited(sk->tcp, &sk->last_oow_ack_time, LINUX_MIB_TCPACKSKIPPEDCHALLENGE))
+	struct ust_tcp *tcp = sk->tcp;
+	uint32_t limit = (uint32_t)tcp->core->sysctl.tcp_challenge_ack_limit, now;
+
+	if (tcp_oow_rate_limited(tcp, &sk->last_oow_ack_time, LINUX_MIB_TCPACKSKIPPEDCHALLENGE))
 		return;
-	UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPCHALLENGEACK);
+	if (limit != INT32_MAX) {
+		now = tcp_time_s(tcp) + 1;   /* 0: no second yet */
+		if (now != tcp->challenge_timestamp) {
+			uint32_t half = (limit + 1) >> 1;
+
+			tcp->challenge_timestamp = now;
+			tcp->challenge_count = limit ? half + ust_rng_below(&tcp->core->rng, limit) : 0;
+		}
+		if (!tcp->challenge_count)
+			return;
+		tcp->challenge_count--;
+	}
+	UST_INC_STATS(tcp->core, LINUX_MIB_TCPCHALLENGEACK);
 	tcp_send_ack(sk);
 }
 
