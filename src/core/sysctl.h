@@ -30,7 +30,6 @@
 	X(tcp_max_tw_buckets,      "net.ipv4.", 1, 131072, 0, 0, 0, 2147483647) \
 	X(tcp_tw_reuse_delay,      "net.ipv4.", 1, 1000, 0, 0, 1, 2147483647) \
 	X(tcp_rfc1337,             "net.ipv4.", 1, 0, 0, 0, 0, 1) \
-	X(tcp_orphan_retries,      "net.ipv4.", 1, 0, 0, 0, 0, 255) \
 	X(tcp_keepalive_time,      "net.ipv4.", 1, 7200, 0, 0, 1, 32767) \
 	X(tcp_keepalive_intvl,     "net.ipv4.", 1, 75, 0, 0, 1, 32767) \
 	X(tcp_keepalive_probes,    "net.ipv4.", 1, 9, 0, 0, 1, 127) \
@@ -67,7 +66,6 @@ struct ust_sysctl {
 	int tcp_max_tw_buckets;
 	int tcp_tw_reuse_delay;
 	int tcp_rfc1337;
-	int tcp_orphan_retries;
 	int tcp_keepalive_time;
 	int tcp_keepalive_intvl;
 	int tcp_keepalive_probes;

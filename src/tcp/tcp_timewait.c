@@ -164,8 +164,13 @@ void tcp_time_wait(struct ust_sock *sk, int state, uint32_t timeo_ms)
 	tw->tw_ts_offset = sk->tsoffset;
 	tw->tw_entry_stamp = tcp_time_ms(tcp);
 	tw->tw_last_oow_ack_time = sk->last_oow_ack_time;
-	/* inet_twsk_hashdance: the minisock takes the socket's place in one step. */
-	inet_ehash_insert(&tcp->hashinfo, &tw->__tw_common, &sk->sk_common);
+	/* inet_twsk_hashdance: the minisock takes the socket's place in one step
+	 * (a socket no longer hashed has no tuple to keep). */
+	if (inet_ehash_insert(&tcp->hashinfo, &tw->__tw_common, &sk->sk_common)) {
+		ust_objpool_free(&tcp->tw_pool, tw);
+		tcp_done(sk);
+		return;
+	}
 	tb->num_owners++;
 	tb->tw_count++;
 	if (!sk->sk_reuse)
