@@ -72,10 +72,10 @@ static inline struct inet_timewait_sock *tw_from_common(struct sock_common *c)
 }
 
 void inet_twsk_rows_init(struct ust_tcp *tcp);
-/* tcp_time_wait: sk (in FIN_WAIT2, CLOSING or LAST_ACK... reaching TIME_WAIT,
- * or an orphan in FIN_WAIT2) is replaced by a minisock in substate `state` for
- * timeo_ms, then ended with tcp_done. Without room (tcp_max_tw_buckets, pool)
- * it just ends: TCPTimeWaitOverflow. */
+/* tcp_time_wait: sk (reaching TIME_WAIT from FIN_WAIT2 or CLOSING, or an
+ * orphan in FIN_WAIT2) is replaced by a minisock in substate `state` (TIME_WAIT
+ * lasts TCP_TIMEWAIT_LEN; FIN_WAIT2 timeo_ms), then ended with tcp_done.
+ * Without room (tcp_max_tw_buckets, pool) it just ends: TCPTimeWaitOverflow. */
 void tcp_time_wait(struct ust_sock *sk, int state, uint32_t timeo_ms);
 enum tcp_tw_status tcp_timewait_state_process(struct ust_tcp *tcp, struct inet_timewait_sock *tw,
 					      const struct tcp_seg *seg, uint32_t *tw_isn);
