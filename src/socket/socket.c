@@ -289,6 +289,8 @@ int ust_accept(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *l
 	return ust_accept4(st, fd, addr, len, 0);
 }
 
+static void sock_close(struct ust_sockets *s, struct ust_sock *sk, bool may_wait);
+
 int ust_close(struct ust_stack *st, int fd)
 {
 	struct ust_sockets *s = enter(st);
@@ -309,13 +311,32 @@ int ust_close(struct ust_stack *st, int fd)
 	if (sk->sk_waiters)
 		sk->sk_flags |= SOCK_CLOSE_DEFERRED;
 	else
-		ust_sock_close(s, sk);
+		sock_close(s, sk, true);
 	return leave(s, 0);
 }
 
 void ust_sock_close(struct ust_sockets *s, struct ust_sock *sk)
 {
-	if (tcp_close(sk)) {
+	sock_close(s, sk, false);
+}
+
+static bool linger_done(const struct ust_sock *sk)
+{
+	return !tcp_close_lingering(sk);
+}
+
+/*
+ * close(): FIN or RST, then with SO_LINGER {1, N} wait up to N s for the FIN
+ * to be acknowledged (sk_stream_wait_close; O_NONBLOCK does not shorten it, as
+ * in Linux), then the socket is an orphan. A deferred close (another thread
+ * was sleeping on sk) does not wait.
+ */
+static void sock_close(struct ust_sockets *s, struct ust_sock *sk, bool may_wait)
+{
+	tcp_close_start(sk);
+	if (may_wait && (sk->sk_flags & SOCK_LINGER) && sk->sk_lingertime && tcp_close_lingering(sk))
+		ust_sk_wait(s, sk, (uint64_t)sk->sk_lingertime * 1000000000ULL, linger_done, false);
+	if (tcp_close_finish(sk)) {
 		if (sk->icsk_bind_hash)
 			inet_put_port(&s->tcp->hashinfo, sk);
 		tcp_sock_free(sk);
