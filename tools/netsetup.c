@@ -35,11 +35,16 @@ static void on_trace(const struct ust_trace_event *ev, void *ctx)
 	fprintf(stderr, "%s\n", line);
 }
 
+void ust_tool_trace_stderr(struct ust_stack *st)
+{
+	ust_trace_set_callback(st, on_trace, NULL);
+}
+
 int ust_tool_open_device(const char *cmd, struct ust_stack *st, const struct ust_tool_device *d,
 			 struct ust_netdev **dev)
 {
 	if (d->trace)
-		ust_trace_set_callback(st, on_trace, NULL);
+		ust_tool_trace_stderr(st);
 	if ((d->tun ? ust_tun_open : ust_tap_open)(st, d->ifname, dev) < 0) {
 		int err = errno;
 
