@@ -23,11 +23,7 @@
  * to unres_qlen_bytes (212992) of buffer size (Linux counts truesize); on
  * overflow the oldest goes (unres_discards). When resolved, all are sent.
  *
- * Gratuitous ARP (ust_arp_notify_peers): with arp_notify=1, when the device
- * comes up, one broadcast request per address (sender = target = the
- * address), as Linux's NETDEV_UP does; ust_netdev_notify_peers sends the same
- * whatever arp_notify says (NETDEV_NOTIFY_PEERS). Adding an address sends
- * nothing, as on Linux 6.18 (checked with arp_notify=1 on a veth).
+ * Gratuitous ARP: arp_notify.c.
  *
  * arp_process: requests for any of our addresses (arp_ignore=0) are answered
  * and teach us the sender (STALE); other ARP updates only entries that exist
@@ -205,14 +201,6 @@ int ust_arp_announce(struct ust_ipv4 *ip, struct ust_in_device *idev, ust_be32 a
 	if (idev->dev->framing != UST_FRAMING_ETH || !idev->up)
 		return -EINVAL;
 	return arp_send(ip, idev, UST_ARPOP_REQUEST, eth_bcast, addr, eth_zero, addr);
-}
-
-void ust_arp_notify_peers(struct ust_ipv4 *ip, struct ust_in_device *idev)
-{
-	struct ust_list *pos;
-
-	ust_list_for_each(pos, &idev->addrs)
-		(void)ust_arp_announce(ip, idev, container_of(pos, struct ust_in_ifaddr, node)->local);
 }
 
 /* arp_solicit: the sender address is the waiting packet's source when it is
@@ -489,30 +477,4 @@ void ust_arp_rcv(struct ust_ipv4 *ip, struct ust_pkt *pkt)
 	arp_process(ip, idev, pkt, &a);
 out:
 	ust_pkt_free(pkt);
-}
-
-/* netdev_notify_peers: what a driver calls when the device's peers may have
- * lost track of it (a link that came back, a moved guest). */
-UST_API int ust_netdev_notify_peers(struct ust_netdev *dev)
-{
-	struct ust_ipv4 *ip;
-	struct ust_in_device *idev;
-
-	if (!dev || dev->rx_handler != ust_ipv4_rx) {
-		errno = dev ? ENODEV : EINVAL;
-		return -1;
-	}
-	ip = dev->rx_ctx;
-	idev = ust_in_dev_get(ip, dev);
-	if (!idev)
-		errno = ENODEV;
-	else if (dev->framing != UST_FRAMING_ETH)
-		errno = EOPNOTSUPP;
-	else if (!idev->up)
-		errno = ENETDOWN;
-	else {
-		ust_arp_notify_peers(ip, idev);
-		return 0;
-	}
-	return -1;
 }
