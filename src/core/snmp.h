@@ -36,6 +36,8 @@
 	X(ICMP_MIB_INECHOREPS,           "IcmpInEchoReps") \
 	X(ICMP_MIB_OUTMSGS,              "IcmpOutMsgs") \
 	X(ICMP_MIB_OUTERRORS,            "IcmpOutErrors") \
+	X(ICMP_MIB_RATELIMITGLOBAL,      "IcmpOutRateLimitGlobal") \
+	X(ICMP_MIB_RATELIMITHOST,        "IcmpOutRateLimitHost") \
 	X(ICMP_MIB_OUTDESTUNREACHS,      "IcmpOutDestUnreachs") \
 	X(ICMP_MIB_OUTECHOS,             "IcmpOutEchos") \
 	X(ICMP_MIB_OUTECHOREPS,          "IcmpOutEchoReps") \

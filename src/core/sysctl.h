@@ -44,7 +44,12 @@
 	X(ip_nonlocal_bind,        "net.ipv4.", 1, 0, 0, 0, 0, 1) \
 	X(ip_default_ttl,          "net.ipv4.", 1, 64, 0, 0, 1, 255) \
 	X(rmem_max,                "net.core.", 1, 212992, 0, 0, 1, 2147483647) \
-	X(wmem_max,                "net.core.", 1, 212992, 0, 0, 1, 2147483647)
+	X(wmem_max,                "net.core.", 1, 212992, 0, 0, 1, 2147483647) \
+	X(icmp_ratelimit,          "net.ipv4.", 1, 1000, 0, 0, 0, 2147483647) \
+	X(icmp_ratemask,           "net.ipv4.", 1, 0x1818, 0, 0, 0, 2147483647) \
+	X(icmp_msgs_per_sec,       "net.ipv4.", 1, 1000, 0, 0, 0, 2147483647) \
+	X(icmp_msgs_burst,         "net.ipv4.", 1, 50, 0, 0, 0, 2147483647) \
+	X(arp_notify,              "net.ipv4.conf.all.", 1, 0, 0, 0, 0, 1)
 
 /* One field per entry of UST_SYSCTL_LIST: a scalar, or an array of `count`. */
 struct ust_sysctl {
@@ -81,6 +86,11 @@ struct ust_sysctl {
 	int ip_default_ttl;
 	int rmem_max;
 	int wmem_max;
+	int icmp_ratelimit;        /* ms between errors to one peer (inet_peer) */
+	int icmp_ratemask;         /* bit n set: ICMP type n is rate-limited */
+	int icmp_msgs_per_sec;     /* global token bucket refill ... */
+	int icmp_msgs_burst;       /* ... and its depth */
+	int arp_notify;            /* gratuitous ARP on device up / address add */
 };
 
 /* Fills every setting with its Linux default. */
