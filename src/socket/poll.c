@@ -20,7 +20,11 @@ short ust_tcp_poll(const struct ust_sock *sk)
 	if (sk->sk_shutdown & RCV_SHUTDOWN)
 		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (sk->rcv_queued)
+		/* tcp_stream_is_readable: SO_RCVLOWAT bytes, or a buffer too full
+		 * to ever get there (tcp_rmem_pressure). */
+		uint32_t lowat = sk->sk_rcvlowat > 0 ? (uint32_t)sk->sk_rcvlowat : 1;
+
+		if (sk->rcv_queued && (sk->rcv_queued >= lowat || sk->rmem_alloc > (uint32_t)sk->sk_rcvbuf / 8 * 7))
 			mask |= POLLIN | POLLRDNORM;
 		mask |= POLLOUT | POLLWRNORM;
 	}

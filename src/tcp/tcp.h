@@ -128,8 +128,36 @@ void tcp_fin(struct ust_sock *sk);
 /* tcp_ack: >0 acceptable, 0 old (ignored), <0 invalid. */
 int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg);
 
-/* --- tcp_rcv.c ------------------------------------------------------------ */
+/* --- tcp_rcv.c, tcp_ofo.c: the receiver ---------------------------------- */
+#define TCP_ATO_MIN           40      /* ms: HZ / 25 */
+#define TCP_DELACK_MIN        40
+#define TCP_MAX_QUICKACKS     16
+#define TCP_DEFAULT_SCALING_RATIO 128 /* window = half the buffer until measured */
+/* icsk_pending_ack bits (inet_csk_ack_state_t) */
+#define ICSK_ACK_SCHED   1
+#define ICSK_ACK_TIMER   2
+#define ICSK_ACK_PUSHED  4
+#define ICSK_ACK_PUSHED2 8
+#define ICSK_ACK_NOW     16
+#define ICSK_ACK_NOMEM   32
 void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg);
+/* tcp_send_dupack's D-SACK for a segment below the window (tcp_validate_incoming). */
+void tcp_dupack_dsack(struct ust_sock *sk, const struct tcp_seg *seg);
+/* Bookkeeping of every segment that carries our ACK (tcp_event_ack_sent). */
+void tcp_event_ack_sent(struct ust_sock *sk);
+/* After the application took `copied` bytes: window update or owed ACK. */
+void tcp_cleanup_rbuf(struct ust_sock *sk, int copied);
+/* Receiver autotuning after a read (tcp_rcv_space_adjust). */
+void tcp_rcv_space_adjust(struct ust_sock *sk);
+/* SO_RCVLOWAT (tcp_set_rcvlowat): the buffer grows to hold that much. */
+void tcp_set_rcvlowat(struct ust_sock *sk, int val);
+/* TCP_QUICKACK */
+void tcp_sock_set_quickack(struct ust_sock *sk, int val);
+/* The SACK blocks (D-SACK first) our next segment carries; clears the D-SACK. */
+void tcp_sack_options(struct ust_sock *sk, struct ust_tcp_opts *o);
+uint32_t tcp_receive_window(const struct ust_sock *sk);
+/* Frees both receive queues (close, disconnect, free). */
+void tcp_rcv_purge(struct ust_sock *sk);
 /* tcp_close / tcp_disconnect / tcp_shutdown (the state side of close, connect
  * AF_UNSPEC and shutdown). tcp_close returns true when sk may be freed now. */
 bool tcp_close(struct ust_sock *sk);
