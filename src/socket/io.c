@@ -66,7 +66,7 @@ static size_t copy_out(struct ust_sock *sk, struct rcv_dst *d, size_t len, size_
 		sk->rcv_head = next;
 		if (!next)
 			sk->rcv_tail = NULL;
-		sk->rmem_alloc -= pkt->size;
+		sk->rmem_alloc -= tcp_truesize(pkt);
 		ust_pkt_free(pkt);
 		pkt = next;
 	}

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include "core/core.h"
 #include "core/objpool.h"
+#include "core/pktbuf.h"
 #include "ipv4/ipv4.h"
 #include "tcp/inet_hashtables.h"
 #include "tcp/sock.h"
@@ -140,6 +141,14 @@ int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg);
 #define ICSK_ACK_PUSHED2 8
 #define ICSK_ACK_NOW     16
 #define ICSK_ACK_NOMEM   32
+/* What a queued packet costs the receive buffer: its whole buffer plus the
+ * kernel's per-skb overhead, as skb->truesize charges Linux's (a 1000-byte
+ * segment costs 2304 there too), so tiny segments cannot hide. */
+#define TCP_SKB_OVERHEAD 256
+static inline uint32_t tcp_truesize(const struct ust_pkt *pkt)
+{
+	return pkt->size + TCP_SKB_OVERHEAD;
+}
 void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg);
 /* tcp_send_dupack's D-SACK for a segment below the window (tcp_validate_incoming). */
 void tcp_dupack_dsack(struct ust_sock *sk, const struct tcp_seg *seg);

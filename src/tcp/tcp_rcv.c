@@ -183,7 +183,7 @@ void tcp_grow_window(struct ust_sock *sk, uint32_t len)
 {
 	const struct ust_sysctl *sc = &sk->tcp->core->sysctl;
 	int room = (int)UST_MIN(sk->window_clamp, (uint32_t)tcp_space(sk)) - (int)sk->rcv_ssthresh;
-	int truesize = UST_PKT_DEFAULT_SIZE, incr = 0;
+	int truesize = UST_PKT_DEFAULT_SIZE + TCP_SKB_OVERHEAD, incr = 0;
 
 	if (room <= 0)
 		return;
@@ -412,14 +412,14 @@ static void tcp_rcv_rtt_measure(struct ust_sock *sk, const struct tcp_seg *seg, 
  * tcp_measure_rcv_mss: learn the peer's segment size from full segments; a
  * short one marks the ACK "pushed" (the reader may want it soon).
  */
-static void tcp_measure_rcv_mss(struct ust_sock *sk, const struct ust_pkt *pkt, const struct tcp_seg *seg)
+static void tcp_measure_rcv_mss(struct ust_sock *sk, uint32_t len, uint32_t truesize, const struct tcp_seg *seg)
 {
-	uint32_t lss = sk->icsk_ack_last_seg_size, len = pkt->len;
+	uint32_t lss = sk->icsk_ack_last_seg_size;
 
 	sk->icsk_ack_last_seg_size = 0;
 	if (len >= sk->icsk_ack_rcv_mss) {
 		if (len != sk->icsk_ack_rcv_mss) {
-			uint32_t ratio = (uint32_t)(((uint64_t)len << 8) / tcp_truesize(pkt));
+			uint32_t ratio = (uint32_t)(((uint64_t)len << 8) / truesize);
 			uint8_t old = sk->scaling_ratio;
 
 			sk->scaling_ratio = (uint8_t)UST_MAX(UST_MIN(ratio, 255u), 1u);
@@ -453,13 +453,13 @@ static void tcp_measure_rcv_mss(struct ust_sock *sk, const struct ust_pkt *pkt, 
  * (halved toward 20 ms for fast arrivals, quickack again after a long
  * silence); the first data starts quickack mode.
  */
-static void tcp_event_data_recv(struct ust_sock *sk, const struct ust_pkt *pkt, const struct tcp_seg *seg)
+static void tcp_event_data_recv(struct ust_sock *sk, uint32_t len, uint32_t truesize, const struct tcp_seg *seg)
 {
 	uint32_t now = tcp_time_ms(sk->tcp);
 
 	sk->icsk_pending_ack |= ICSK_ACK_SCHED;
-	tcp_measure_rcv_mss(sk, pkt, seg);
-	tcp_rcv_rtt_measure(sk, seg, pkt->len);
+	tcp_measure_rcv_mss(sk, len, truesize, seg);
+	tcp_rcv_rtt_measure(sk, seg, len);
 	if (!sk->icsk_ack_ato) {
 		tcp_incr_quickack(sk, TCP_MAX_QUICKACKS);
 		sk->icsk_ack_ato = TCP_ATO_MIN;
@@ -475,8 +475,8 @@ static void tcp_event_data_recv(struct ust_sock *sk, const struct ust_pkt *pkt, 
 		}
 	}
 	sk->icsk_ack_lrcvtime = now;
-	if (pkt->len >= 128)
-		tcp_grow_window(sk, pkt->len);
+	if (len >= 128)
+		tcp_grow_window(sk, len);
 }
 
 /* tcp_clamp_window: the buffer overflowed; grow it if we may, else shrink
@@ -584,6 +584,7 @@ static void out_of_window(struct ust_sock *sk, struct ust_pkt *pkt)
 static bool queue_and_out(struct ust_sock *sk, struct ust_pkt *pkt, const struct tcp_seg *seg)
 {
 	bool fin = TCP_SKB_CB(pkt)->fin;
+	uint32_t len, truesize;
 
 	if (tcp_try_rmem_schedule(sk, pkt)) {
 		sk->icsk_pending_ack |= ICSK_ACK_NOMEM | ICSK_ACK_NOW | ICSK_ACK_SCHED;
@@ -595,9 +596,11 @@ static bool queue_and_out(struct ust_sock *sk, struct ust_pkt *pkt, const struct
 			return true;
 		}
 	}
-	if (pkt->len)
-		tcp_event_data_recv(sk, pkt, seg);
-	tcp_queue_rcv(sk, pkt);
+	len = pkt->len;
+	truesize = tcp_truesize(pkt);
+	tcp_queue_rcv(sk, pkt);   /* first: the window growth below sees it charged */
+	if (len)
+		tcp_event_data_recv(sk, len, truesize, seg);
 	if (fin && tcp_rcv_fin(sk))
 		return false;
 	if (sk->ofo_head) {

@@ -20,13 +20,6 @@ static inline struct tcp_skb_cb *TCP_SKB_CB(const struct ust_pkt *pkt)
 	return (struct tcp_skb_cb *)(uintptr_t)pkt->cb;
 }
 
-/* What a queued packet costs the receive buffer: its whole buffer, as
- * skb->truesize charges the kernel's, so tiny segments cannot hide. */
-static inline uint32_t tcp_truesize(const struct ust_pkt *pkt)
-{
-	return pkt->size;
-}
-
 static inline uint32_t len_of(uint32_t seq, uint32_t end_seq)
 {
 	return end_seq - seq;
