@@ -152,6 +152,9 @@ static inline uint32_t tcp_truesize(const struct ust_pkt *pkt)
 void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg);
 /* tcp_send_dupack's D-SACK for a segment below the window (tcp_validate_incoming). */
 void tcp_dupack_dsack(struct ust_sock *sk, const struct tcp_seg *seg);
+/* Data went out: a reply within ato of the data it answers makes the
+ * connection interactive (pingpong: ACKs wait to ride on replies). */
+void tcp_event_data_sent(struct ust_sock *sk);
 /* Bookkeeping of every segment that carries our ACK (tcp_event_ack_sent). */
 void tcp_event_ack_sent(struct ust_sock *sk);
 /* After the application took `copied` bytes: window update or owed ACK. */

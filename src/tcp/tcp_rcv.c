@@ -17,6 +17,8 @@
  */
 #include "tcp/tcp_rcv.h"
 
+_Static_assert(sizeof(struct ust_sock) <= 1024, "a socket stays within 1 KiB without its buffers");
+
 static unsigned scaling_ratio(const struct ust_sock *sk)
 {
 	return sk->scaling_ratio ? sk->scaling_ratio : TCP_DEFAULT_SCALING_RATIO;
@@ -154,6 +156,12 @@ void tcp_event_ack_sent(struct ust_sock *sk)
 	}
 	sk->icsk_pending_ack = 0;
 	ust_timer_cancel(&sk->tcp->core->timers, &sk->icsk_delack_timer);
+}
+
+void tcp_event_data_sent(struct ust_sock *sk)
+{
+	if (tcp_time_ms(sk->tcp) - sk->icsk_ack_lrcvtime < sk->icsk_ack_ato)
+		sk->icsk_ack_pingpong = 1;   /* TCP_PINGPONG_THRESH is 1 */
 }
 
 /* TCP_QUICKACK: 0 delays ACKs (pingpong); 1 ACKs what is owed now. */
