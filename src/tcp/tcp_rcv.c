@@ -15,6 +15,7 @@
  * window is the part of the free buffer the data is expected to fill
  * (scaling_ratio, measured as len / truesize like Linux's).
  */
+#include <string.h>
 #include "tcp/tcp_rcv.h"
 
 _Static_assert(sizeof(struct ust_sock) <= 1024, "a socket stays within 1 KiB without its buffers");
@@ -532,7 +533,13 @@ void tcp_queue_rcv(struct ust_sock *sk, struct ust_pkt *pkt)
 	if (before(seq, sk->rcv_nxt))
 		ust_pkt_pull(pkt, UST_MIN(sk->rcv_nxt - seq, pkt->len));
 	sk->rcv_nxt = end_seq;
-	if (!pkt->len) {
+	/* tcp_try_coalesce: bytes that fit in the tail packet's spare room are
+	 * copied there and cost no more buffer, so small segments stay cheap. */
+	if (!pkt->len || (sk->rcv_tail && pkt->len <= ust_pkt_tailroom(sk->rcv_tail))) {
+		if (pkt->len) {
+			memcpy(ust_pkt_put(sk->rcv_tail, pkt->len), pkt->data, pkt->len);
+			sk->rcv_queued += pkt->len;
+		}
 		ust_pkt_free(pkt);
 		return;
 	}

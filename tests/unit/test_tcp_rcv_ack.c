@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <poll.h>
 #include "tcp/tcp.h"
+#include "socket/socket.h"
 #include "tcp_rcv_fixture.h"
 
 #define TCP_QUICKACK 12   /* <netinet/tcp.h> clashes with the kernel-named states */
@@ -159,31 +160,49 @@ static void test_zero_window_and_reopen(void **state)
 }
 
 /*
- * Small segments cost a whole buffer each (truesize): four 100-byte segments
- * fill 8192 bytes, so the fifth, though inside the window, is dropped
- * (TCPRcvQDrop after a prune that could not help) and answered at once with
- * a zero window; reading reopens it.
+ * Small segments are copied into the spare room of the packet before them
+ * (tcp_try_coalesce) and cost no more buffer. A buffer made smaller than
+ * what was offered (SO_RCVBUF after the handshake) drops in-order data it
+ * cannot hold (TCPRcvQDrop, after a prune that could not help) and answers
+ * at once with a zero window; reading reopens it.
  */
-static void test_rcvq_drop_when_truesize_fills_buffer(void **state)
+static void test_coalesce_and_rcvq_drop(void **state)
 {
+	int small = 2304;
 	struct conn c;
 	struct seg out;
 
 	(void)state;
-	conn_open(&c, true, false, 4096);
-	for (uint32_t off = 0; off < 400; off += 100)
+	conn_open(&c, true, false, 0);
+	for (uint32_t off = 0; off < 800; off += 100)
 		conn_data(&c, off, 100, 0);
 	while (fx_recv(&c.f, &out))
 		;
-	conn_data(&c, 400, 100, 0);
-	out = conn_expect_ack(&c, 400);
+	{
+		struct ust_sock *sk = ust_fd_get(ust_stack_sockets(c.f.st), c.fd);
+
+		/* Eight 100-byte segments, one packet's worth of buffer. */
+		assert_int_equal(sk->rmem_alloc, 2048 + TCP_SKB_OVERHEAD);
+	}
+	conn_read_check(&c, 0, 800);
+	while (fx_recv(&c.f, &out))
+		;
+
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	conn_data(&c, 800, 1000, 0);
+	conn_data(&c, 1800, 1000, 0);
+	while (fx_recv(&c.f, &out))
+		;
+	conn_data(&c, 2800, 1000, 0);
+	out = conn_expect_ack(&c, 2800);
 	assert_int_equal(out.win, 0);
 	assert_int_equal(fx_stat(&c.f, "TcpExtTCPRcvQDrop"), 1);
 	assert_int_equal(fx_stat(&c.f, "TcpExtPruneCalled"), 1);
 	assert_int_equal(fx_stat(&c.f, "TcpExtRcvPruned"), 1);
-	conn_read_check(&c, 0, 400);
-	out = conn_expect_ack(&c, 400);
-	assert_int_equal(out.win, 2900);
+	conn_read_check(&c, 800, 2000);
+	/* 4608 bytes hold a 1998-byte window (ratio 1000/2304), 2 units of 1024. */
+	out = conn_expect_ack(&c, 2800);
+	assert_int_equal(out.win, 2);
 	conn_close(&c);
 }
 
@@ -307,7 +326,7 @@ int main(void)
 		cmocka_unit_test(test_second_segment_acked_at_once_below_rcvlowat),
 		cmocka_unit_test(test_tcp_quickack_option),
 		cmocka_unit_test(test_zero_window_and_reopen),
-		cmocka_unit_test(test_rcvq_drop_when_truesize_fills_buffer),
+		cmocka_unit_test(test_coalesce_and_rcvq_drop),
 		cmocka_unit_test(test_rcvbuf_autotuning),
 		cmocka_unit_test(test_recv_flags_readv_and_rcvlowat),
 		cmocka_unit_test(test_recv_eof_reset_notconn),
