@@ -12,17 +12,21 @@
 #include "socket/socket.h"
 #include "stack.h"
 
-/* Where copied bytes go: one buffer or an iovec, walked in order. */
+/* Where copied bytes go: one buffer or an iovec, walked in order; with
+ * MSG_TRUNC nowhere (Linux's tcp_recvmsg then drops the bytes uncopied). */
 struct rcv_dst {
 	const struct iovec *iov;
 	int iovcnt;
 	size_t off;                  /* within iov[0] */
+	bool discard;
 };
 
 static size_t dst_copy(struct rcv_dst *d, const uint8_t *src, size_t n)
 {
 	size_t done = 0;
 
+	if (d->discard)
+		return n;
 	while (done < n && d->iovcnt > 0) {
 		size_t room = d->iov->iov_len - d->off, k = UST_MIN(room, n - done);
 
@@ -106,6 +110,7 @@ static ssize_t tcp_recvmsg(struct ust_sockets *s, struct ust_sock *sk, struct rc
 		return -ENOTCONN;
 	if (flags & MSG_OOB)
 		return -EINVAL;   /* no urgent data is kept */
+	d->discard = flags & MSG_TRUNC;
 	if (timeo)
 		deadline = s->tcp->core->now + timeo;
 	while (copied < len) {
@@ -181,7 +186,7 @@ static ssize_t recv_iov(struct ust_stack *st, int fd, const struct iovec *iov, i
 	pthread_mutex_lock(s->lock);
 	ust_core_update_now(s->tcp->core);
 	sk = ust_fd_get(s, fd);
-	ret = !sk ? -EBADF : !len ? 0 : tcp_recvmsg(s, sk, &d, len, flags);
+	ret = sk ? tcp_recvmsg(s, sk, &d, len, flags) : -EBADF;
 	if (sk)
 		ust_sock_put_after_wait(s, sk);
 	pthread_mutex_unlock(s->lock);
