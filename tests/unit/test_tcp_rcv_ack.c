@@ -11,6 +11,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/time.h>
 #include "tcp/tcp.h"
 #include "socket/socket.h"
 #include "tcp_rcv_fixture.h"
@@ -322,6 +325,81 @@ static void test_recv_eof_reset_notconn(void **state)
 	conn_close(&c);
 }
 
+struct blocked_recv {
+	struct conn *c;
+	size_t len;
+	int flags;
+	ssize_t ret;
+	int err;
+	uint8_t buf[4096];
+};
+
+static void *do_recv(void *arg)
+{
+	struct blocked_recv *r = arg;
+
+	r->ret = ust_recv(r->c->f.st, r->c->fd, r->buf, r->len, r->flags);
+	r->err = errno;
+	return NULL;
+}
+
+static void wait_reader_asleep(struct conn *c)
+{
+	for (int i = 0; i < 1000000; i++) {
+		struct ust_sock *sk;
+		bool asleep;
+
+		ust_stack_lock(c->f.st);
+		sk = ust_fd_get(ust_stack_sockets(c->f.st), c->fd);
+		asleep = sk->sk_waiters > 0;
+		ust_stack_unlock(c->f.st);
+		if (asleep)
+			return;
+		sched_yield();
+	}
+	fail_msg("the reader never slept");
+}
+
+/* A blocking read: SO_RCVTIMEO ends it with EAGAIN on the stack's clock;
+ * MSG_WAITALL sleeps until the whole length has come, in pieces. */
+static void test_blocking_recv_timeout_and_waitall(void **state)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
+	struct blocked_recv r = { .len = 100 };
+	int flags;
+	pthread_t t;
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, true, false, 0);
+	flags = ust_fcntl(c.f.st, c.fd, F_GETFL, 0);
+	assert_int_equal(ust_fcntl(c.f.st, c.fd, F_SETFL, flags & ~O_NONBLOCK), 0);
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	r.c = &c;
+	assert_int_equal(pthread_create(&t, NULL, do_recv, &r), 0);
+	wait_reader_asleep(&c);
+	advance_ms(&c, 100);
+	pthread_join(t, NULL);
+	assert_int_equal(r.ret, -1);
+	assert_int_equal(r.err, EAGAIN);
+
+	tv.tv_usec = 0;
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	r = (struct blocked_recv){ .c = &c, .len = 3000, .flags = MSG_WAITALL };
+	assert_int_equal(pthread_create(&t, NULL, do_recv, &r), 0);
+	wait_reader_asleep(&c);
+	conn_data(&c, 0, 1000, 0);
+	wait_reader_asleep(&c);
+	conn_data(&c, 1000, 1000, 0);
+	wait_reader_asleep(&c);
+	conn_data(&c, 2000, 1000, 0);
+	pthread_join(t, NULL);
+	assert_int_equal(r.ret, 3000);
+	for (uint32_t i = 0; i < 3000; i++)
+		assert_int_equal(r.buf[i], pattern_byte(i));
+	conn_close(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_zero_window_and_reopen),
 		cmocka_unit_test(test_coalesce_and_rcvq_drop),
 		cmocka_unit_test(test_rcvbuf_autotuning),
+		cmocka_unit_test(test_blocking_recv_timeout_and_waitall),
 		cmocka_unit_test(test_recv_flags_readv_and_rcvlowat),
 		cmocka_unit_test(test_recv_eof_reset_notconn),
 	};
