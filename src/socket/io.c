@@ -143,7 +143,7 @@ static ssize_t tcp_recvmsg(struct ust_sockets *s, struct ust_sock *sk, struct rc
 			}
 		}
 		/* Before sleeping, let the peer know the room this read made. */
-		if (!peek && copied)
+		if (copied)
 			tcp_cleanup_rbuf(sk, (int)copied);
 		sk->rcv_wait_seen = peek ? (uint32_t)copied : 0;
 		if (timeo && (int64_t)(deadline - s->tcp->core->now) <= 0) {
@@ -157,10 +157,8 @@ static ssize_t tcp_recvmsg(struct ust_sockets *s, struct ust_sock *sk, struct rc
 			}
 		}
 	}
-	if (!peek) {
-		tcp_rcv_space_adjust(sk);
-		tcp_cleanup_rbuf(sk, (int)copied);
-	}
+	tcp_rcv_space_adjust(sk);
+	tcp_cleanup_rbuf(sk, (int)copied);   /* peeking too, as Linux: an owed ACK may go */
 	return copied ? (ssize_t)copied : err;
 }
 
