@@ -8,7 +8,9 @@
  *    (tcp_retransmit_timer, tcp_write_timeout);
  *  - a request sock's timer resends the SYN-ACK at 1, 3, 7, 15, 31 s and lets
  *    the request die silently at 63 s (reqsk_timer_handler), sooner when the
- *    SYN queue is mostly old requests (T-5), later under TCP_DEFER_ACCEPT (T-6).
+ *    SYN queue is mostly old requests (T-5), later under TCP_DEFER_ACCEPT (T-6);
+ *  - the delayed-ACK timer sends the ACK the receiver held back for ato
+ *    (tcp_rcv_ack.c arms it; tcp_delack_timer).
  */
 #include <errno.h>
 #include "tcp/tcp.h"

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include "tcp/tcp.h"
+#include "socket/socket.h"
 #include "tcp_rcv_fixture.h"
 
 /* Four segments, each delivered in all 24 orders: every arrival is ACKed at
@@ -252,6 +253,32 @@ static void test_ofo_prune_when_buffer_full(void **state)
 	conn_close(&c);
 }
 
+/* A FIN out of order waits with its data; when the hole fills, the reader
+ * gets the data, then EOF, and the socket is in CLOSE_WAIT. */
+static void test_ofo_fin(void **state)
+{
+	uint8_t buf[16];
+	struct conn c;
+	struct seg out;
+
+	(void)state;
+	conn_open(&c, true, false, 0);
+	conn_data(&c, 1000, 1000, UST_TCP_FIN);
+	out = conn_expect_ack(&c, 0);
+	assert_sack(&out, 0, 1000, 2001);        /* the FIN's sequence number counts */
+	conn_data(&c, 0, 1000, 0);
+	out = conn_expect_ack(&c, 2001);
+	assert_false(out.opts.present & UST_TCPOPT_F_SACK);
+	conn_read_check(&c, 0, 2000);
+	assert_int_equal(ust_recv(c.f.st, c.fd, buf, sizeof(buf), 0), 0);
+	{
+		struct ust_sock *sk = ust_fd_get(ust_stack_sockets(c.f.st), c.fd);
+
+		assert_int_equal(sk->sk_state, TCP_CLOSE_WAIT);
+	}
+	conn_close(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_ofo_without_sack),
 		cmocka_unit_test(test_ofo_overlaps),
 		cmocka_unit_test(test_ofo_prune_when_buffer_full),
+		cmocka_unit_test(test_ofo_fin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
