@@ -203,6 +203,7 @@ int tcp_send_synack(struct request_sock *req, const struct ust_rtable *rt, bool 
 void tcp_send_ack(struct ust_sock *sk);
 void tcp_send_active_reset(struct ust_sock *sk);
 void tcp_send_challenge_ack(struct ust_sock *sk);
+/* The window field of a non-SYN segment; lives with the receiver (tcp_rcv_window.c). */
 uint16_t tcp_select_window(struct ust_sock *sk);
 int tcp_send_fin(struct ust_sock *sk);
 /* Sends len bytes now as segments of at most mss_cache (no retransmission yet). */

@@ -434,7 +434,7 @@ int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len)
 		sk->snd_nxt += n;
 		sk->write_seq = sk->snd_nxt;
 		sent += n;
-		tcp_event_data_sent(sk);   /* the receiver's pingpong detection (tcp_rcv.c) */
+		tcp_event_data_sent(sk);   /* the receiver's pingpong detection (tcp_rcv_ack.c) */
 	}
 	return (int)sent;
 }
