@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include "ustack/stack.h"
 
@@ -42,6 +43,8 @@ UST_API int ust_fcntl(struct ust_stack *st, int fd, int cmd, long arg);
 UST_API int ust_poll(struct ust_stack *st, struct pollfd *fds, nfds_t nfds, int timeout_ms);
 UST_API ssize_t ust_read(struct ust_stack *st, int fd, void *buf, size_t len);
 UST_API ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, int flags);
+/* readv(2): fills the buffers in order, as one read of their total length. */
+UST_API ssize_t ust_readv(struct ust_stack *st, int fd, const struct iovec *iov, int iovcnt);
 UST_API ssize_t ust_write(struct ust_stack *st, int fd, const void *buf, size_t len);
 UST_API ssize_t ust_send(struct ust_stack *st, int fd, const void *buf, size_t len, int flags);
 

@@ -56,6 +56,9 @@
 	X(LINUX_MIB_SYNCOOKIESRECV,      "TcpExtSyncookiesRecv") \
 	X(LINUX_MIB_SYNCOOKIESFAILED,    "TcpExtSyncookiesFailed") \
 	X(LINUX_MIB_EMBRYONICRSTS,       "TcpExtEmbryonicRsts") \
+	X(LINUX_MIB_PRUNECALLED,        "TcpExtPruneCalled") \
+	X(LINUX_MIB_RCVPRUNED,          "TcpExtRcvPruned") \
+	X(LINUX_MIB_OFOPRUNED,          "TcpExtOfoPruned") \
 	X(LINUX_MIB_OUTOFWINDOWICMPS,    "TcpExtOutOfWindowIcmps") \
 	X(LINUX_MIB_TIMEWAITED,          "TcpExtTW") \
 	X(LINUX_MIB_TIMEWAITRECYCLED,    "TcpExtTWRecycled") \
@@ -64,9 +67,12 @@
 	X(LINUX_MIB_PAWSESTABREJECTED,   "TcpExtPAWSEstab") \
 	X(LINUX_MIB_PAWS_TW_REJECTED,    "TcpExtPAWSTimewait") \
 	X(LINUX_MIB_DELAYEDACKS,         "TcpExtDelayedACKs") \
+	X(LINUX_MIB_DELAYEDACKLOST,      "TcpExtDelayedACKLost") \
 	X(LINUX_MIB_LISTENOVERFLOWS,     "TcpExtListenOverflows") \
 	X(LINUX_MIB_LISTENDROPS,         "TcpExtListenDrops") \
 	X(LINUX_MIB_TCPPUREACKS,         "TcpExtTCPPureAcks") \
+	X(LINUX_MIB_TCPDSACKOLDSENT,     "TcpExtTCPDSACKOldSent") \
+	X(LINUX_MIB_TCPDSACKOFOSENT,     "TcpExtTCPDSACKOfoSent") \
 	X(LINUX_MIB_TCPFASTRETRANS,      "TcpExtTCPFastRetrans") \
 	X(LINUX_MIB_TCPTIMEOUTS,         "TcpExtTCPTimeouts") \
 	X(LINUX_MIB_TCPABORTONDATA,      "TcpExtTCPAbortOnData") \
@@ -80,6 +86,7 @@
 	X(LINUX_MIB_TCPREQQFULLDROP,     "TcpExtTCPReqQFullDrop") \
 	X(LINUX_MIB_TCPOFOQUEUE,         "TcpExtTCPOFOQueue") \
 	X(LINUX_MIB_TCPOFODROP,          "TcpExtTCPOFODrop") \
+	X(LINUX_MIB_TCPOFOMERGE,         "TcpExtTCPOFOMerge") \
 	X(LINUX_MIB_TCPCHALLENGEACK,     "TcpExtTCPChallengeACK") \
 	X(LINUX_MIB_TCPSYNCHALLENGE,     "TcpExtTCPSYNChallenge") \
 	X(LINUX_MIB_TCPSYNRETRANS,       "TcpExtTCPSynRetrans") \
@@ -90,6 +97,11 @@
 	X(LINUX_MIB_TCPACKSKIPPEDTIMEWAIT, "TcpExtTCPACKSkippedTimeWait") \
 	X(LINUX_MIB_TCPACKSKIPPEDCHALLENGE, "TcpExtTCPACKSkippedChallenge") \
 	X(LINUX_MIB_TCPKEEPALIVE,        "TcpExtTCPKeepAlive") \
+	X(LINUX_MIB_TCPRCVQDROP,         "TcpExtTCPRcvQDrop") \
+	X(LINUX_MIB_TCPWANTZEROWINDOWADV, "TcpExtTCPWantZeroWindowAdv") \
+	X(LINUX_MIB_TCPTOZEROWINDOWADV,  "TcpExtTCPToZeroWindowAdv") \
+	X(LINUX_MIB_TCPFROMZEROWINDOWADV, "TcpExtTCPFromZeroWindowAdv") \
+	X(LINUX_MIB_TCPZEROWINDOWDROP,   "TcpExtTCPZeroWindowDrop") \
 	X(LINUX_MIB_TCPMIGRATEREQSUCCESS, "TcpExtTCPMigrateReqSuccess") \
 	X(LINUX_MIB_TCPMIGRATEREQFAILURE, "TcpExtTCPMigrateReqFailure") \
 	X(IPSTATS_MIB_INNOROUTES,        "IpExtInNoRoutes") \

@@ -21,6 +21,8 @@
 	X(tcp_syn_linear_timeouts, "net.ipv4.", 1, 4, 0, 0, 0, 12) \
 	X(tcp_timestamps,          "net.ipv4.", 1, 1, 0, 0, 0, 2) \
 	X(tcp_sack,                "net.ipv4.", 1, 1, 0, 0, 0, 1) \
+	X(tcp_dsack,               "net.ipv4.", 1, 1, 0, 0, 0, 1) \
+	X(tcp_moderate_rcvbuf,     "net.ipv4.", 1, 1, 0, 0, 0, 1) \
 	X(tcp_window_scaling,      "net.ipv4.", 1, 1, 0, 0, 0, 1) \
 	X(tcp_ecn,                 "net.ipv4.", 1, 2, 0, 0, 0, 2) \
 	X(tcp_rmem,                "net.ipv4.", 3, 4096, 131072, 33554432, 1, 2147483647) \
@@ -62,6 +64,8 @@ struct ust_sysctl {
 	int tcp_syn_linear_timeouts;
 	int tcp_timestamps;
 	int tcp_sack;
+	int tcp_dsack;
+	int tcp_moderate_rcvbuf;
 	int tcp_window_scaling;
 	int tcp_ecn;
 	int tcp_rmem[3];

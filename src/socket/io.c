@@ -1,30 +1,64 @@
 /*
- * read/recv and write/send on a connected socket: in-order bytes out of the
- * receive queue, bytes into segments. Blocking follows SO_RCVTIMEO/SO_SNDTIMEO
- * and O_NONBLOCK/MSG_DONTWAIT as Linux's tcp_recvmsg does.
+ * read/recv/readv and write/send on a connected socket. The receive side is
+ * Linux's tcp_recvmsg: copy in-order bytes (or peek at them), wait for
+ * SO_RCVLOWAT bytes (all of them with MSG_WAITALL) within SO_RCVTIMEO unless
+ * O_NONBLOCK/MSG_DONTWAIT, then report EOF, the pending error or ENOTCONN in
+ * Linux's order; after copying, autotune the buffer and send the window
+ * update or ACK the read made due (tcp_cleanup_rbuf).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include "socket/socket.h"
 #include "stack.h"
 
-static bool readable(const struct ust_sock *sk)
+/* Where copied bytes go: one buffer or an iovec, walked in order; with
+ * MSG_TRUNC nowhere (Linux's tcp_recvmsg then drops the bytes uncopied). */
+struct rcv_dst {
+	const struct iovec *iov;
+	int iovcnt;
+	size_t off;                  /* within iov[0] */
+	bool discard;
+};
+
+static size_t dst_copy(struct rcv_dst *d, const uint8_t *src, size_t n)
 {
-	return sk->rcv_queued || (sk->sk_shutdown & RCV_SHUTDOWN) || sk->sk_err ||
-	       sk->sk_state == TCP_CLOSE;
+	size_t done = 0;
+
+	if (d->discard)
+		return n;
+	while (done < n && d->iovcnt > 0) {
+		size_t room = d->iov->iov_len - d->off, k = UST_MIN(room, n - done);
+
+		memcpy((uint8_t *)d->iov->iov_base + d->off, src + done, k);
+		done += k;
+		d->off += k;
+		if (d->off == d->iov->iov_len) {
+			d->iov++;
+			d->iovcnt--;
+			d->off = 0;
+		}
+	}
+	return done;
 }
 
-static ssize_t copy_out(struct ust_sock *sk, uint8_t *buf, size_t len, bool peek)
+/* Copies up to len bytes from `skip` bytes into the queue; consumes them unless peeking. */
+static size_t copy_out(struct ust_sock *sk, struct rcv_dst *d, size_t len, size_t skip, bool peek)
 {
 	struct ust_pkt *pkt = sk->rcv_head;
 	size_t done = 0;
 
+	while (pkt && skip >= pkt->len) {
+		skip -= pkt->len;
+		pkt = pkt->next;
+	}
 	while (pkt && done < len) {
-		size_t n = UST_MIN(len - done, (size_t)pkt->len);
+		size_t n = UST_MIN(len - done, (size_t)pkt->len - skip);
 		struct ust_pkt *next = pkt->next;
 
-		memcpy(buf + done, pkt->data, n);
+		n = dst_copy(d, pkt->data + skip, n);
 		done += n;
+		skip = 0;
 		if (peek) {
 			pkt = next;
 			continue;
@@ -36,6 +70,7 @@ static ssize_t copy_out(struct ust_sock *sk, uint8_t *buf, size_t len, bool peek
 		sk->rcv_head = next;
 		if (!next)
 			sk->rcv_tail = NULL;
+		sk->rmem_alloc -= tcp_truesize(pkt);
 		ust_pkt_free(pkt);
 		pkt = next;
 	}
@@ -43,46 +78,113 @@ static ssize_t copy_out(struct ust_sock *sk, uint8_t *buf, size_t len, bool peek
 		sk->rcv_queued -= (uint32_t)done;
 		sk->copied_seq += (uint32_t)done;
 	}
-	return (ssize_t)done;
+	return done;
 }
 
-static ssize_t tcp_recvmsg(struct ust_sockets *s, struct ust_sock *sk, void *buf, size_t len, int flags)
+/* A sleeping reader wakes for new data, the end of input, or an error. */
+static bool data_or_end(const struct ust_sock *sk)
+{
+	return sk->rcv_queued > sk->rcv_wait_seen || (sk->sk_shutdown & RCV_SHUTDOWN) || sk->sk_err ||
+	       sk->sk_state == TCP_CLOSE;
+}
+
+/* sock_rcvlowat: how many bytes satisfy this read. */
+static size_t rcv_target(const struct ust_sock *sk, int flags, size_t len)
+{
+	size_t lowat = sk->sk_rcvlowat > 0 ? (size_t)sk->sk_rcvlowat : 1;
+
+	if (flags & MSG_WAITALL)
+		return len;
+	return UST_MAX(UST_MIN(lowat, len), (size_t)1);
+}
+
+static ssize_t tcp_recvmsg(struct ust_sockets *s, struct ust_sock *sk, struct rcv_dst *d, size_t len, int flags)
 {
 	bool nonblock = (sk->sk_flags & SOCK_NONBLOCK_F) || (flags & MSG_DONTWAIT);
+	bool peek = flags & MSG_PEEK;
+	uint64_t timeo = sk->sk_rcvtimeo, deadline = 0;
+	size_t target = rcv_target(sk, flags, len), copied = 0;
+	ssize_t err = 0;
 
 	if (sk->sk_state == TCP_LISTEN)
 		return -ENOTCONN;
-	if (!len)
-		return 0;
-	if (!readable(sk)) {
-		if (nonblock)
-			return -EAGAIN;
-		if (ust_sk_wait(s, sk, sk->sk_rcvtimeo, readable, false))
-			return -EAGAIN;
+	if (flags & MSG_OOB)
+		return -EINVAL;   /* no urgent data is kept */
+	d->discard = flags & MSG_TRUNC;
+	if (timeo)
+		deadline = s->tcp->core->now + timeo;
+	while (copied < len) {
+		if (sk->rcv_queued > (peek ? copied : 0)) {
+			copied += copy_out(sk, d, len - copied, peek ? copied : 0, peek);
+			if (copied >= target || copied >= len)
+				break;
+			continue;
+		}
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == TCP_CLOSE || (sk->sk_shutdown & RCV_SHUTDOWN) || nonblock)
+				break;
+		} else {
+			if (sk->sk_flags & SOCK_DONE)
+				break;
+			if (sk->sk_err) {
+				err = -sk->sk_err;
+				sk->sk_err = 0;
+				break;
+			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
+			if (sk->sk_state == TCP_CLOSE) {
+				err = -ENOTCONN;
+				break;
+			}
+			if (nonblock) {
+				err = -EAGAIN;
+				break;
+			}
+		}
+		/* Before sleeping, let the peer know the room this read made. */
+		if (copied)
+			tcp_cleanup_rbuf(sk, (int)copied);
+		sk->rcv_wait_seen = peek ? (uint32_t)copied : 0;
+		if (timeo && (int64_t)(deadline - s->tcp->core->now) <= 0) {
+			err = copied ? 0 : -EAGAIN;
+			break;
+		}
+		if (ust_sk_wait(s, sk, timeo ? deadline - s->tcp->core->now : 0, data_or_end, false)) {
+			if (!data_or_end(sk)) {
+				err = copied ? 0 : -EAGAIN;
+				break;
+			}
+		}
 	}
-	if (sk->rcv_queued)
-		return copy_out(sk, buf, len, flags & MSG_PEEK);
-	if (sk->sk_err) {
-		int err = sk->sk_err;
-
-		sk->sk_err = 0;
-		return -err;
-	}
-	if (sk->sk_shutdown & RCV_SHUTDOWN)
-		return 0;
-	return sk->sk_state == TCP_CLOSE ? -ENOTCONN : -EAGAIN;
+	tcp_rcv_space_adjust(sk);
+	tcp_cleanup_rbuf(sk, (int)copied);   /* peeking too, as Linux: an owed ACK may go */
+	return copied ? (ssize_t)copied : err;
 }
 
-ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, int flags)
+static ssize_t recv_iov(struct ust_stack *st, int fd, const struct iovec *iov, int iovcnt, int flags)
 {
 	struct ust_sockets *s = ust_stack_sockets(st);
+	struct rcv_dst d = { .iov = iov, .iovcnt = iovcnt };
 	struct ust_sock *sk;
+	size_t len = 0;
 	ssize_t ret;
 
+	if (iovcnt < 0 || iovcnt > 1024 /* UIO_MAXIOV */ || (iovcnt && !iov)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > SSIZE_MAX - len) {
+			errno = EINVAL;
+			return -1;
+		}
+		len += iov[i].iov_len;
+	}
 	pthread_mutex_lock(s->lock);
 	ust_core_update_now(s->tcp->core);
 	sk = ust_fd_get(s, fd);
-	ret = sk ? tcp_recvmsg(s, sk, buf, len, flags) : -EBADF;
+	ret = sk ? tcp_recvmsg(s, sk, &d, len, flags) : -EBADF;
 	if (sk)
 		ust_sock_put_after_wait(s, sk);
 	pthread_mutex_unlock(s->lock);
@@ -93,9 +195,21 @@ ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, int flags)
 	return ret;
 }
 
+ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return recv_iov(st, fd, &iov, 1, flags);
+}
+
 ssize_t ust_read(struct ust_stack *st, int fd, void *buf, size_t len)
 {
 	return ust_recv(st, fd, buf, len, 0);
+}
+
+ssize_t ust_readv(struct ust_stack *st, int fd, const struct iovec *iov, int iovcnt)
+{
+	return recv_iov(st, fd, iov, iovcnt, 0);
 }
 
 static ssize_t tcp_send(struct ust_sock *sk, const void *buf, size_t len)

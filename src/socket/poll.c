@@ -20,7 +20,14 @@ short ust_tcp_poll(const struct ust_sock *sk)
 	if (sk->sk_shutdown & RCV_SHUTDOWN)
 		mask |= POLLIN | POLLRDNORM | POLLRDHUP;
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
-		if (sk->rcv_queued)
+		/* tcp_epollin_ready: SO_RCVLOWAT bytes, or a buffer or window too
+		 * full for more to come (tcp_rmem_pressure). */
+		uint32_t lowat = sk->sk_rcvlowat > 0 ? (uint32_t)sk->sk_rcvlowat : 1;
+		uint32_t rcvbuf = (uint32_t)sk->sk_rcvbuf;
+
+		if (sk->rcv_queued &&
+		    (sk->rcv_queued >= lowat || sk->rmem_alloc > rcvbuf - (rcvbuf >> 3) ||
+		     tcp_receive_window(sk) <= sk->icsk_ack_rcv_mss))
 			mask |= POLLIN | POLLRDNORM;
 		mask |= POLLOUT | POLLWRNORM;
 	}

@@ -2,10 +2,11 @@
  * setsockopt / getsockopt for the options connection setup depends on, with
  * Linux's checks: SOL_SOCKET (SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, SO_TYPE,
  * SO_ACCEPTCONN, SO_RCVTIMEO, SO_SNDTIMEO, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE,
- * SO_LINGER, SO_BINDTODEVICE) and IPPROTO_TCP (TCP_SYNCNT, TCP_MAXSEG,
- * TCP_DEFER_ACCEPT, TCP_NODELAY).
+ * SO_LINGER, SO_BINDTODEVICE, SO_RCVLOWAT) and IPPROTO_TCP (TCP_SYNCNT, TCP_MAXSEG,
+ * TCP_DEFER_ACCEPT, TCP_NODELAY, TCP_QUICKACK).
  */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/time.h>
@@ -22,6 +23,7 @@
 #define UST_TCP_SYNCNT 7
 #define UST_TCP_LINGER2 8
 #define UST_TCP_DEFER_ACCEPT 9
+#define UST_TCP_QUICKACK 12
 
 #define SOCK_MIN_RCVBUF 2304      /* 2 * (2048 + sizeof(struct sk_buff)) on 64-bit */
 #define SOCK_MIN_SNDBUF 4608
@@ -162,6 +164,10 @@ static int sol_socket_set(struct ust_stack *st, struct ust_sock *sk, int name, c
 		sk->sk_rcvbuf = UST_MAX(v * 2, SOCK_MIN_RCVBUF);
 		sk->sk_rcvbuf_locked = 1;
 		return 0;
+	case SO_RCVLOWAT:
+		tcp_set_rcvlowat(sk, v < 0 ? INT_MAX : v);
+		tcp_wake(sk);   /* a poller may be ready now */
+		return 0;
 	case SO_SNDBUF:
 		v = UST_MIN((unsigned)v, (unsigned)sc->wmem_max);
 		sk->sk_sndbuf = UST_MAX(v * 2, SOCK_MIN_SNDBUF);
@@ -213,6 +219,9 @@ static int sol_tcp_set(struct ust_sock *sk, int name, const void *val, socklen_t
 		if (v < 1 || v > MAX_TCP_KEEPCNT)
 			return -EINVAL;
 		sk->keepalive_probes = (uint8_t)v;
+		return 0;
+	case UST_TCP_QUICKACK:
+		tcp_sock_set_quickack(sk, v);
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -288,6 +297,7 @@ static int sol_socket_get(struct ust_sock *sk, int name, void *val, socklen_t *l
 		return put_value(val, len, &l, sizeof(l));
 	}
 	case SO_RCVBUF: v = sk->sk_rcvbuf; break;
+	case SO_RCVLOWAT: v = sk->sk_rcvlowat > 0 ? sk->sk_rcvlowat : 1; break;
 	case SO_SNDBUF: v = sk->sk_sndbuf; break;
 	default:
 		return -ENOPROTOOPT;
@@ -326,6 +336,9 @@ static int sol_tcp_get(struct ust_stack *st, struct ust_sock *sk, int name, void
 		break;
 	case UST_TCP_KEEPCNT:
 		v = sk->keepalive_probes ? sk->keepalive_probes : ust_stack_core(st)->sysctl.tcp_keepalive_probes;
+		break;
+	case UST_TCP_QUICKACK:
+		v = !sk->icsk_ack_pingpong;
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -20,6 +20,7 @@
 #include "core/list.h"
 #include "core/timer.h"
 #include "ipv4/ipv4.h"
+#include "wire/tcp.h"
 #include "wire/types.h"
 
 struct ust_tcp;
@@ -221,6 +222,28 @@ struct ust_sock {
 	uint8_t keepalive_probes;         /* TCP_KEEPCNT; 0 = tcp_keepalive_probes */
 	uint8_t icsk_probes_out;          /* keepalive probes not answered */
 	int32_t linger2;                  /* TCP_LINGER2, ms; 0 = tcp_fin_timeout, < 0 = none */
+	/* receiver: out-of-order queue, SACK blocks we send, delayed ACKs
+	 * (icsk_ack), receive memory and autotuning (tcp_rcv.c, tcp_ofo.c) */
+	struct ust_pkt *ofo_head;         /* sorted by seq (Linux: an rbtree) */
+	struct ust_pkt *ooo_last_skb;     /* the last inserted: the usual append point */
+	uint32_t rmem_alloc;              /* truesize of both queues (sk_rmem_alloc) */
+	struct ust_tcp_sack_block duplicate_sack[1];
+	struct ust_tcp_sack_block selective_acks[4];
+	uint8_t num_sacks;
+	uint8_t dsack : 1;
+	uint8_t scaling_ratio;            /* window per byte of buffer, /256; 0 = default */
+	uint8_t icsk_ack_quick;           /* quick ACKs left */
+	uint8_t icsk_ack_pingpong;        /* interactive session: delay ACKs */
+	uint16_t icsk_ack_ato;            /* ms */
+	uint16_t icsk_ack_rcv_mss;        /* the peer's segment size as we see it */
+	uint16_t icsk_ack_last_seg_size;
+	uint32_t icsk_ack_lrcvtime;       /* ms stamp of the last data */
+	uint32_t icsk_ack_timeout;        /* ms stamp the delayed ACK is due */
+	int sk_rcvlowat;                  /* 0 = 1 */
+	uint32_t rcv_wait_seen;           /* bytes a sleeping reader has seen queued */
+	uint32_t rcvq_space_space, rcvq_space_seq, rcvq_space_time;
+	uint32_t rcv_rtt_us;              /* receiver RTT estimate << 3, 0 = none */
+	uint32_t rcv_rtt_seq, rcv_rtt_time, rcv_rtt_last_tsecr;
 };
 
 #define inet_daddr     sk_common.skc_daddr

@@ -72,14 +72,7 @@ struct ust_sock *tcp_sock_alloc(struct ust_tcp *tcp)
 
 void tcp_sock_free(struct ust_sock *sk)
 {
-	struct ust_pkt *pkt = sk->rcv_head;
-
-	while (pkt) {
-		struct ust_pkt *next = pkt->next;
-
-		ust_pkt_free(pkt);
-		pkt = next;
-	}
+	tcp_rcv_purge(sk);
 	tcp_clear_xmit_timers(sk);
 	inet_csk_delete_keepalive_timer(sk);
 	pthread_cond_destroy(&sk->sk_wq);
@@ -213,16 +206,7 @@ static bool tcp_need_reset(int state)
 
 static void purge_receive_queue(struct ust_sock *sk)
 {
-	struct ust_pkt *pkt = sk->rcv_head;
-
-	while (pkt) {
-		struct ust_pkt *next = pkt->next;
-
-		ust_pkt_free(pkt);
-		pkt = next;
-	}
-	sk->rcv_head = sk->rcv_tail = NULL;
-	sk->rcv_queued = 0;
+	tcp_rcv_purge(sk);
 }
 
 /*

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include "core/core.h"
 #include "core/objpool.h"
+#include "core/pktbuf.h"
 #include "ipv4/ipv4.h"
 #include "tcp/inet_hashtables.h"
 #include "tcp/sock.h"
@@ -145,8 +146,47 @@ uint32_t tcp_fin_time(const struct ust_sock *sk);
 /* tcp_ack: >0 acceptable, 0 old (ignored), <0 invalid. */
 int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg);
 
-/* --- tcp_rcv.c ------------------------------------------------------------ */
+/* --- tcp_rcv.c, tcp_ofo.c: the receiver ---------------------------------- */
+#define TCP_ATO_MIN           40      /* ms: HZ / 25 */
+#define TCP_DELACK_MIN        40
+#define TCP_MAX_QUICKACKS     16
+#define TCP_DEFAULT_SCALING_RATIO 128 /* window = half the buffer until measured */
+/* icsk_pending_ack bits (inet_csk_ack_state_t) */
+#define ICSK_ACK_SCHED   1
+#define ICSK_ACK_TIMER   2
+#define ICSK_ACK_PUSHED  4
+#define ICSK_ACK_PUSHED2 8
+#define ICSK_ACK_NOW     16
+#define ICSK_ACK_NOMEM   32
+/* What a queued packet costs the receive buffer: its whole buffer plus the
+ * kernel's per-skb overhead, as skb->truesize charges Linux's (a 1000-byte
+ * segment costs 2304 there too), so tiny segments cannot hide. */
+#define TCP_SKB_OVERHEAD 256
+static inline uint32_t tcp_truesize(const struct ust_pkt *pkt)
+{
+	return pkt->size + TCP_SKB_OVERHEAD;
+}
 void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg);
+/* tcp_send_dupack's D-SACK for a segment below the window (tcp_validate_incoming). */
+void tcp_dupack_dsack(struct ust_sock *sk, const struct tcp_seg *seg);
+/* Data went out: a reply within ato of the data it answers makes the
+ * connection interactive (pingpong: ACKs wait to ride on replies). */
+void tcp_event_data_sent(struct ust_sock *sk);
+/* Bookkeeping of every segment that carries our ACK (tcp_event_ack_sent). */
+void tcp_event_ack_sent(struct ust_sock *sk);
+/* After the application took `copied` bytes: window update or owed ACK. */
+void tcp_cleanup_rbuf(struct ust_sock *sk, int copied);
+/* Receiver autotuning after a read (tcp_rcv_space_adjust). */
+void tcp_rcv_space_adjust(struct ust_sock *sk);
+/* SO_RCVLOWAT (tcp_set_rcvlowat): the buffer grows to hold that much. */
+void tcp_set_rcvlowat(struct ust_sock *sk, int val);
+/* TCP_QUICKACK */
+void tcp_sock_set_quickack(struct ust_sock *sk, int val);
+/* The SACK blocks (D-SACK first) our next segment carries; clears the D-SACK. */
+void tcp_sack_options(struct ust_sock *sk, struct ust_tcp_opts *o);
+uint32_t tcp_receive_window(const struct ust_sock *sk);
+/* Frees both receive queues (close, disconnect, free). */
+void tcp_rcv_purge(struct ust_sock *sk);
 /* tcp_close / tcp_disconnect / tcp_shutdown (the state side of close, connect
  * AF_UNSPEC and shutdown). tcp_close returns true when sk may be freed now. */
 bool tcp_close(struct ust_sock *sk);
@@ -186,6 +226,7 @@ int tcp_send_synack(struct request_sock *req, const struct ust_rtable *rt, bool 
 void tcp_send_ack(struct ust_sock *sk);
 void tcp_send_active_reset(struct ust_sock *sk);
 void tcp_send_challenge_ack(struct ust_sock *sk);
+/* The window field of a non-SYN segment; lives with the receiver (tcp_rcv_window.c). */
 uint16_t tcp_select_window(struct ust_sock *sk);
 int tcp_send_fin(struct ust_sock *sk);
 /* tcp_v4_send_ack: an ACK with no socket behind it (TIME_WAIT), from the

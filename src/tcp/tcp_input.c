@@ -209,14 +209,20 @@ static int tcp_rcv_synsent_state_process(struct ust_sock *sk, struct tcp_seg *se
 	return synsent_noack(sk, seg);
 }
 
-/* tcp_sequence: the segment overlaps what we will accept. */
+/*
+ * tcp_sequence (X-1): the segment overlaps what we will accept. Linux 6.18
+ * also refuses data running past the window's right edge while the receive
+ * queue holds data (only a FIN may stick out).
+ */
 static bool tcp_sequence(const struct ust_sock *sk, const struct tcp_seg *seg)
 {
-	uint32_t win = sk->rcv_wup + sk->rcv_wnd - sk->rcv_nxt;
+	uint32_t limit = sk->rcv_nxt + tcp_receive_window(sk);
 
-	if ((int32_t)win < 0)
-		win = 0;
-	return !before(seg->end_seq, sk->rcv_wup) && !after(seg->seq, sk->rcv_nxt + win);
+	if (before(seg->end_seq, sk->rcv_wup) || after(seg->seq, limit))
+		return false;
+	if (after(seg->end_seq - tcp_flag(seg, UST_TCP_FIN), limit) && sk->rcv_head)
+		return false;
+	return true;
 }
 
 /* X-6: a duplicate ACK for an out-of-window segment, rate-limited unless it
@@ -227,6 +233,7 @@ static void tcp_send_dupack(struct ust_sock *sk, const struct tcp_seg *seg, int 
 
 	if (pure && tcp_oow_rate_limited(sk->tcp, &sk->last_oow_ack_time, mib))
 		return;
+	tcp_dupack_dsack(sk, seg);   /* the receiver's D-SACK for old data (tcp_rcv.c) */
 	tcp_send_ack(sk);
 }
 

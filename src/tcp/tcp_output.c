@@ -156,44 +156,6 @@ void tcp_select_initial_window(const struct ust_sock *sk, uint32_t mss, uint32_t
 	*window_clamp = UST_MIN(*window_clamp, 65535U << wscale);
 }
 
-/*
- * The window field of a non-SYN segment (tcp_select_window): the free buffer,
- * held to rcv_ssthresh; with a shift, rounded up to its unit so truncation
- * never shows the peer a shrinking window; never less than what we already
- * offered (RFC 9293 3.8.6.2.2). Without a shift Linux keeps the offered window
- * until free space moves by more than a segment.
- */
-uint16_t tcp_select_window(struct ust_sock *sk)
-{
-	uint32_t half = (uint32_t)sk->sk_rcvbuf / 2;
-	uint32_t free_space = half > sk->rcv_queued ? half - sk->rcv_queued : 0;
-	uint32_t cur = sk->rcv_wup + sk->rcv_wnd - sk->rcv_nxt;
-	uint32_t mss = sk->advmss ? sk->advmss : TCP_MSS_DEFAULT;
-	uint32_t win;
-
-	if ((int32_t)cur < 0)
-		cur = 0;
-	free_space = UST_MIN(free_space, sk->rcv_ssthresh);
-	if (sk->rcv_wscale) {
-		uint32_t unit = 1u << sk->rcv_wscale;
-
-		win = (free_space + unit - 1) & ~(unit - 1);
-		if (win < cur)
-			win = (cur + unit - 1) & ~(unit - 1);
-		win = UST_MIN(win, 65535u << sk->rcv_wscale);
-	} else {
-		win = sk->rcv_wnd;
-		if (win + mss <= free_space || win > free_space)
-			win = free_space / mss * mss;
-		if (win < cur)
-			win = cur;
-		win = UST_MIN(win, 65535u);
-	}
-	sk->rcv_wnd = win;
-	sk->rcv_wup = sk->rcv_nxt;
-	return (uint16_t)(win >> sk->rcv_wscale);
-}
-
 static void sk_out(struct ust_sock *sk, struct tcp_out *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -228,13 +190,14 @@ static void tcp_syn_options(struct ust_sock *sk, struct ust_tcp_opts *o)
 
 static const struct ust_tcp_opts *tcp_established_options(struct ust_sock *sk, struct ust_tcp_opts *o)
 {
-	if (!sk->tstamp_ok)
-		return NULL;
 	memset(o, 0, sizeof(*o));
-	o->present = UST_TCPOPT_F_TIMESTAMP;
-	o->tsval = tcp_time_ms(sk->tcp) + sk->tsoffset;
-	o->tsecr = sk->ts_recent;
-	return o;
+	if (sk->tstamp_ok) {
+		o->present = UST_TCPOPT_F_TIMESTAMP;
+		o->tsval = tcp_time_ms(sk->tcp) + sk->tsoffset;
+		o->tsecr = sk->ts_recent;
+	}
+	tcp_sack_options(sk, o);   /* the receiver's SACK and D-SACK blocks (tcp_rcv.c) */
+	return o->present ? o : NULL;
 }
 
 /*
@@ -522,6 +485,7 @@ int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len)
 		sk->snd_nxt += n;
 		sk->write_seq = sk->snd_nxt;
 		sent += n;
+		tcp_event_data_sent(sk);   /* the receiver's pingpong detection (tcp_rcv_ack.c) */
 	}
 	return (int)sent;
 }

@@ -8,7 +8,9 @@
  *    (tcp_retransmit_timer, tcp_write_timeout);
  *  - a request sock's timer resends the SYN-ACK at 1, 3, 7, 15, 31 s and lets
  *    the request die silently at 63 s (reqsk_timer_handler), sooner when the
- *    SYN queue is mostly old requests (T-5), later under TCP_DEFER_ACCEPT (T-6).
+ *    SYN queue is mostly old requests (T-5), later under TCP_DEFER_ACCEPT (T-6);
+ *  - the delayed-ACK timer sends the ACK the receiver held back for ato
+ *    (tcp_rcv_ack.c arms it; tcp_delack_timer).
  */
 #include <errno.h>
 #include "tcp/tcp.h"
@@ -116,16 +118,35 @@ static void tcp_retransmit_timer(struct ust_timer *t)
 	tcp_reset_xmit_timer(sk, sk->icsk_rto);
 }
 
-/* The delayed final ACK of C-2 (TCP_DEFER_ACCEPT on a client). */
+/*
+ * tcp_delack_timer: the ACK we held back is due. A missed delayed ACK (data
+ * kept coming slower than ato) doubles ato up to the RTO; in pingpong mode it
+ * means the conversation is not interactive after all: leave it, ato back to
+ * 40 ms. An earlier ACK may have moved the deadline: rearm for it.
+ */
 static void tcp_delack_timer(struct ust_timer *t)
 {
 	struct ust_sock *sk = container_of(t, struct ust_sock, icsk_delack_timer);
+	uint32_t now = tcp_time_ms(sk->tcp);
 
-	if (!sk->icsk_pending_ack)
+	if ((TCPF(sk->sk_state) & (TCPF(TCP_CLOSE) | TCPF(TCP_LISTEN))) || !(sk->icsk_pending_ack & ICSK_ACK_TIMER))
 		return;
-	sk->icsk_pending_ack = 0;
-	UST_INC_STATS(sk->tcp->core, LINUX_MIB_DELAYEDACKS);
+	if ((int32_t)(sk->icsk_ack_timeout - now) > 0) {
+		ust_core_timer_arm_ms(sk->tcp->core, &sk->icsk_delack_timer, sk->icsk_ack_timeout - now);
+		return;
+	}
+	sk->icsk_pending_ack &= (uint8_t)~ICSK_ACK_TIMER;
+	if (!(sk->icsk_pending_ack & ICSK_ACK_SCHED))
+		return;
+	if (!sk->icsk_ack_pingpong) {
+		sk->icsk_ack_ato = (uint16_t)UST_MIN((uint32_t)sk->icsk_ack_ato << 1, sk->icsk_rto);
+	} else {
+		sk->icsk_ack_pingpong = 0;
+		sk->icsk_ack_ato = TCP_ATO_MIN;
+	}
+	tcp_trace_sk(sk, UST_TRACE_TIMER, "tcp_delack_timer", "delayed ACK sent (ato now %u ms)", sk->icsk_ack_ato);
 	tcp_send_ack(sk);
+	UST_INC_STATS(sk->tcp->core, LINUX_MIB_DELAYEDACKS);
 }
 
 /*
