@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include "ustack/stack.h"
 
@@ -44,6 +45,8 @@ UST_API ssize_t ust_read(struct ust_stack *st, int fd, void *buf, size_t len);
 UST_API ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, int flags);
 UST_API ssize_t ust_write(struct ust_stack *st, int fd, const void *buf, size_t len);
 UST_API ssize_t ust_send(struct ust_stack *st, int fd, const void *buf, size_t len, int flags);
+/* write() of several buffers as one message: one PSH at its end. */
+UST_API ssize_t ust_writev(struct ust_stack *st, int fd, const struct iovec *iov, int iovcnt);
 
 /*
  * The sockets of a stack, as ss(8) shows the kernel's: one entry per socket

@@ -22,7 +22,9 @@ short ust_tcp_poll(const struct ust_sock *sk)
 	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
 		if (sk->rcv_queued)
 			mask |= POLLIN | POLLRDNORM;
-		mask |= POLLOUT | POLLWRNORM;
+		/* After shutdown(SHUT_WR) a write fails at once, so it is "ready". */
+		if ((sk->sk_shutdown & SEND_SHUTDOWN) || sk_stream_is_writeable(sk))
+			mask |= POLLOUT | POLLWRNORM;
 	}
 	if (sk->sk_err)
 		mask |= POLLERR;

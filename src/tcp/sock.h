@@ -25,6 +25,7 @@
 struct ust_tcp;
 struct ust_pkt;
 struct inet_bind_bucket;
+struct tcp_congestion_ops;
 
 /* TCP states, numbered as Linux numbers them (include/net/tcp_states.h). */
 enum tcp_state {
@@ -207,6 +208,26 @@ struct ust_sock {
 	uint8_t icsk_retransmits;         /* timeouts of the current segment */
 	uint8_t icsk_syn_retries;         /* TCP_SYNCNT, 0 = the sysctl */
 	uint8_t icsk_pending_ack;
+
+	/* sender: write queue, congestion control, loss recovery (tcp_write.c,
+	 * tcp_ack.c, tcp_recovery.c). Packets from wq_head to before send_head
+	 * are in flight (Linux's rtx queue); send_head onwards are not yet sent. */
+	struct ust_pkt *wq_head, *wq_tail, *send_head;
+	const struct tcp_congestion_ops *icsk_ca_ops;
+	uint32_t sk_wmem_queued;          /* payload bytes in the write queue */
+	uint32_t snd_cwnd, snd_ssthresh, snd_cwnd_cnt, prior_cwnd;
+	uint32_t packets_out, sacked_out, lost_out, retrans_out;
+	uint32_t high_seq;                /* snd_nxt when recovery or loss began */
+	uint32_t snd_sml;                 /* end of the last small segment (Minshall) */
+	uint32_t pushed_seq;              /* last write_seq marked PSH */
+	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;  /* srtt << 3, mdev << 2 */
+	uint32_t prr_delivered, prr_out;  /* RFC 6937 */
+	uint32_t max_packets_out, cwnd_usage_seq;  /* tcp_cwnd_validate */
+	uint8_t is_cwnd_limited;
+	uint8_t ca_state;                 /* TCP_CA_Open ... TCP_CA_Loss */
+	uint8_t nonagle;                  /* TCP_NAGLE_OFF / CORK / PUSH */
+	uint8_t icsk_backoff, icsk_probes_out, icsk_pending;
+	uint8_t reordering;
 
 	/* data that arrived before the application read it (in order) */
 	struct ust_pkt *rcv_head, *rcv_tail;

@@ -73,6 +73,7 @@ void tcp_sock_free(struct ust_sock *sk)
 		ust_pkt_free(pkt);
 		pkt = next;
 	}
+	tcp_write_queue_purge(sk);
 	tcp_clear_xmit_timers(sk);
 	pthread_cond_destroy(&sk->sk_wq);
 	ust_objpool_free(&sk->tcp->sock_pool, sk);
@@ -238,6 +239,7 @@ int tcp_disconnect(struct ust_sock *sk)
 		inet_csk_listen_stop(sk);
 	tcp_clear_xmit_timers(sk);
 	purge_receive_queue(sk);
+	tcp_write_queue_purge(sk);
 	sk->inet_dport = 0;
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
 		sk->inet_rcv_saddr = 0;

@@ -94,6 +94,7 @@ void tcp_finish_connect(struct ust_sock *sk)
 	tcp_clear_xmit_timers(sk);
 	/* RFC 6298 5.7: a retransmitted handshake gives no RTT sample; RTO 3 s. */
 	sk->icsk_rto = sk->icsk_retransmits ? TCP_TIMEOUT_FALLBACK : TCP_TIMEOUT_INIT;
+	tcp_init_transfer(sk);
 	sk->icsk_retransmits = 0;
 	tcp_wake(sk);
 }
@@ -282,6 +283,7 @@ syn_challenge:
 /* SYN_RECV -> ESTABLISHED on an acceptable ACK (H-5 step 4, C-4). */
 static void tcp_synrecv_established(struct ust_sock *sk, struct tcp_seg *seg)
 {
+	tcp_init_transfer(sk);
 	sk->retrans_stamp = 0;
 	sk->copied_seq = sk->rcv_nxt;
 	tcp_set_state(sk, TCP_ESTABLISHED);
@@ -363,11 +365,11 @@ int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg)
 		tcp_store_ts_recent(sk, seg);
 	if (sk->sk_state == TCP_SYN_RECV)
 		tcp_synrecv_established(sk, seg);
-	else if (sk->sk_state == TCP_FIN_WAIT1 && sk->snd_una == sk->snd_nxt) {
+	else if (sk->sk_state == TCP_FIN_WAIT1 && sk->snd_una == sk->write_seq) {
 		tcp_set_state(sk, TCP_FIN_WAIT2);
 		tcp_arm_fin_wait2_timer(sk);
 	}
-	else if ((sk->sk_state == TCP_LAST_ACK || sk->sk_state == TCP_CLOSING) && sk->snd_una == sk->snd_nxt) {
+	else if ((sk->sk_state == TCP_LAST_ACK || sk->sk_state == TCP_CLOSING) && sk->snd_una == sk->write_seq) {
 		tcp_done(sk);   /* CLOSING -> TIME_WAIT comes with the data path */
 		return 0;
 	}

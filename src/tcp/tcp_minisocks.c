@@ -174,6 +174,7 @@ struct ust_sock *tcp_create_openreq_child(struct ust_sock *lsk, struct request_s
 	sk->tsoffset = req->ts_off;
 	sk->icsk_rto = TCP_TIMEOUT_INIT;
 	sk->total_retrans = req->num_retrans;
+	sk->retrans_stamp = req->snt_synack;   /* sender: the handshake's RTT sample */
 	UST_INC_STATS(tcp->core, TCP_MIB_PASSIVEOPENS);
 	return sk;
 }

@@ -331,16 +331,6 @@ void tcp_send_active_reset(struct ust_sock *sk)
 	tcp_send_ctl(sk, UST_TCP_RST);
 }
 
-/* A FIN carrying what ACK we owe; it takes one sequence number. */
-int tcp_send_fin(struct ust_sock *sk)
-{
-	int err = tcp_send_ctl(sk, UST_TCP_FIN);
-
-	sk->write_seq++;
-	sk->snd_nxt = sk->write_seq;
-	return err;
-}
-
 /* at most one per tcp_invalid_ratelimit per socket. */
 void tcp_send_challenge_ack(struct ust_sock *sk)
 {
@@ -442,35 +432,26 @@ void tcp_v4_reqsk_send_ack(struct request_sock *req, const struct tcp_seg *seg)
 	tcp_xmit(tcp, &o);
 }
 
-/* Sends what fits in the peer's window now, in segments of at most mss_cache.
- * Reliability (retransmission, Nagle, congestion control) is the data path's. */
-int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len)
+/* A data segment from the write queue: ACK always, PSH and FIN as queued. */
+int tcp_transmit_data(struct ust_sock *sk, uint32_t seq, uint8_t flags, const void *data, uint32_t len)
 {
-	const uint8_t *p = buf;
-	uint32_t sent = 0, mss = sk->mss_cache ? sk->mss_cache : TCP_MSS_DEFAULT;
 	struct ust_tcp_opts opts;
 	struct tcp_out o;
 
-	while (sent < len) {
-		uint32_t room = sk->snd_una + sk->snd_wnd - sk->snd_nxt;
-		uint32_t n = UST_MIN(len - sent, mss);
+	sk_out(sk, &o);
+	o.opts = tcp_established_options(sk, &opts);
+	o.seq = seq;
+	o.ack = sk->rcv_nxt;
+	o.flags = flags | UST_TCP_ACK;
+	o.window = tcp_select_window(sk);
+	o.data = data;
+	o.len = len;
+	return tcp_xmit(sk->tcp, &o);
+}
 
-		if ((int32_t)room <= 0)
-			break;
-		n = UST_MIN(n, room);
-		sk_out(sk, &o);
-		o.opts = tcp_established_options(sk, &opts);
-		o.seq = sk->snd_nxt;
-		o.ack = sk->rcv_nxt;
-		o.flags = UST_TCP_ACK | (sent + n == len ? UST_TCP_PSH : 0);
-		o.window = tcp_select_window(sk);
-		o.data = p + sent;
-		o.len = n;
-		if (tcp_xmit(sk->tcp, &o))
-			break;
-		sk->snd_nxt += n;
-		sk->write_seq = sk->snd_nxt;
-		sent += n;
-	}
-	return (int)sent;
+/* tcp_xmit_probe_skb: an old sequence number, so the peer answers with an
+ * ACK carrying its current window (zero-window probe, RFC 9293 3.8.6.1). */
+int tcp_xmit_probe_skb(struct ust_sock *sk)
+{
+	return tcp_transmit_data(sk, sk->snd_una - 1, 0, NULL, 0);
 }
