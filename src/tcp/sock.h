@@ -228,6 +228,7 @@ struct ust_sock {
 	uint8_t nonagle;                  /* TCP_NAGLE_OFF / CORK / PUSH */
 	uint8_t icsk_backoff, icsk_probes_out, icsk_pending;
 	uint8_t reordering;
+	uint8_t syn_rtt_ok;               /* retrans_stamp holds the SYN (-ACK) send time */
 
 	/* data that arrived before the application read it (in order) */
 	struct ust_pkt *rcv_head, *rcv_tail;

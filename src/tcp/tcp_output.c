@@ -291,6 +291,7 @@ int tcp_connect(struct ust_sock *sk)
 	sk->icsk_rto = TCP_TIMEOUT_INIT;
 	sk->icsk_retransmits = 0;
 	sk->retrans_stamp = tcp_time_ms(tcp);
+	sk->syn_rtt_ok = 1;
 	sk->write_seq++;              /* the SYN takes one sequence number */
 	err = tcp_send_syn(sk, false);
 	if (err == -ENOBUFS)

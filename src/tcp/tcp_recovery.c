@@ -146,7 +146,6 @@ void tcp_fastretrans_alert(struct ust_sock *sk, uint32_t prior_snd_una, bool is_
 {
 	bool una_advanced = after(sk->snd_una, prior_snd_una);
 
-	(void)newly_acked;
 	(void)newly_sacked;
 	if (!sk->packets_out && sk->ca_state != TCP_CA_Open) {
 		tcp_exit_recovery(sk);
@@ -154,10 +153,15 @@ void tcp_fastretrans_alert(struct ust_sock *sk, uint32_t prior_snd_una, bool is_
 	}
 	/* Reno: each duplicate stands for a segment the peer holds. */
 	if (!tcp_is_sack(sk)) {
-		if (una_advanced)
-			sk->sacked_out = 0;
+		/* tcp_remove_reno_sacks: one acknowledged packet filled the
+		 * hole, the others had each brought a duplicate ACK. */
+		if (una_advanced && newly_acked)
+			sk->sacked_out -= UST_MIN(newly_acked - 1, sk->sacked_out);
 		else if (is_dupack && sk->sacked_out + 1 < sk->packets_out)
 			sk->sacked_out++;
+		/* tcp_limit_reno_sacked: never more than could be out there. */
+		if (sk->sacked_out + sk->lost_out > sk->packets_out)
+			sk->sacked_out = sk->packets_out > sk->lost_out ? sk->packets_out - sk->lost_out : 0;
 	}
 	switch (sk->ca_state) {
 	case TCP_CA_Recovery:

@@ -84,11 +84,12 @@ void tcp_init_transfer(struct ust_sock *sk)
 	/* RFC 6298 2.2 / Karn: the handshake gives the first sample unless its
 	 * SYN or SYN-ACK was retransmitted (tcp_synack_rtt_meas, tcp_ack on the
 	 * SYN-ACK). retrans_stamp holds when the first one left. */
-	if (!retransmitted && sk->retrans_stamp) {
+	if (!retransmitted && sk->syn_rtt_ok) {
 		tcp_rtt_estimator(sk, (int32_t)((tcp_time_ms(sk->tcp) - sk->retrans_stamp) * 1000u));
 		tcp_set_rto(sk);
 	}
 	sk->retrans_stamp = 0;
+	sk->syn_rtt_ok = 0;
 	tcp_sndbuf_expand(sk);
 }
 
@@ -152,7 +153,8 @@ int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len, int flags)
 		sk->write_seq += n;
 		sk->sk_wmem_queued += n;
 		copied += n;
-		if (pkt->len < mss)
+		/* The last piece waits for tcp_push below, which marks PSH. */
+		if (copied == len || pkt->len < mss)
 			continue;
 		if (forced_push(sk)) {
 			tcp_mark_push(sk, pkt);
