@@ -228,6 +228,9 @@ struct ust_sock {
 	uint8_t nonagle;                  /* TCP_NAGLE_OFF / CORK / PUSH */
 	uint8_t icsk_backoff, icsk_probes_out, icsk_pending;
 	uint8_t reordering;
+	uint32_t rack_mstamp, rack_end_seq, rack_rtt_us, rtt_min_us;  /* RFC 8985 */
+	uint8_t rack_valid;
+	uint8_t newly_lost;               /* this ACK marked something lost */
 	uint8_t syn_rtt_ok;               /* retrans_stamp holds the SYN (-ACK) send time */
 
 	/* data that arrived before the application read it (in order) */

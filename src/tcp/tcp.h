@@ -240,6 +240,8 @@ void tcp_rtt_estimator(struct ust_sock *sk, int32_t mrtt_us);
 void tcp_set_rto(struct ust_sock *sk);
 
 /* tcp_recovery.c */
+/* RACK (RFC 8985): pkt was delivered (acknowledged or SACKed) just now. */
+void tcp_rack_advance(struct ust_sock *sk, const struct ust_pkt *pkt);
 /* Marks the SACKed ranges of seg; returns how many packets were newly SACKed. */
 uint32_t tcp_sacktag_write_queue(struct ust_sock *sk, const struct tcp_seg *seg, uint32_t prior_snd_una);
 /* Loss detection and recovery after an ACK (tcp_fastretrans_alert). */
@@ -249,7 +251,7 @@ void tcp_enter_loss(struct ust_sock *sk);
 void tcp_xmit_retransmit_queue(struct ust_sock *sk);
 /* acked: packets newly acknowledged; delivered: also newly SACKed (or, without
  * SACK, the one a duplicate ACK stands for). */
-void tcp_cong_control(struct ust_sock *sk, uint32_t acked, uint32_t delivered);
+void tcp_cong_control(struct ust_sock *sk, uint32_t acked, uint32_t delivered, bool una_advanced);
 
 /* --- tcp_timer.c ---------------------------------------------------------- */
 void tcp_init_xmit_timers(struct ust_sock *sk);

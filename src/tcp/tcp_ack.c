@@ -89,6 +89,7 @@ static bool tcp_ack_update_window(struct ust_sock *sk, const struct tcp_seg *seg
 
 struct ack_sample {
 	uint32_t acked;          /* packets fully acknowledged */
+	uint32_t delivered;      /* of which not SACKed before */
 	int32_t seq_rtt_us;      /* from the oldest never-retransmitted one, or -1 */
 };
 
@@ -102,7 +103,7 @@ static void tcp_clean_rtx_queue(struct ust_sock *sk, struct ack_sample *as)
 	uint32_t now = tcp_now_us(sk->tcp);
 	struct ust_pkt *pkt;
 
-	as->acked = 0;
+	as->acked = as->delivered = 0;
 	as->seq_rtt_us = -1;
 	while ((pkt = sk->wq_head) && pkt != sk->send_head) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(pkt);
@@ -117,6 +118,10 @@ static void tcp_clean_rtx_queue(struct ust_sock *sk, struct ack_sample *as)
 			sk->lost_out--;
 		if (!(cb->sacked & TCPCB_EVER_RETRANS) && as->seq_rtt_us < 0)
 			as->seq_rtt_us = (int32_t)(now - cb->tx_us);
+		if (!(cb->sacked & TCPCB_SACKED_ACKED)) {
+			tcp_rack_advance(sk, pkt);
+			as->delivered++;
+		}
 		sk->packets_out--;
 		sk->sk_wmem_queued -= pkt->len;
 		as->acked++;
@@ -141,6 +146,8 @@ static void tcp_ack_update_rtt(struct ust_sock *sk, const struct tcp_seg *seg, c
 	}
 	if (rtt < 0)
 		return;
+	if (!sk->rtt_min_us || (uint32_t)rtt < sk->rtt_min_us)
+		sk->rtt_min_us = (uint32_t)UST_MAX(rtt, 1);
 	tcp_rtt_estimator(sk, rtt);
 	tcp_set_rto(sk);
 	sk->icsk_backoff = 0;
@@ -178,7 +185,7 @@ int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack_seq, prior_snd_una = sk->snd_una;
 	uint32_t prior_packets = sk->packets_out, newly_sacked = 0, delivered;
-	struct ack_sample as = { 0, -1 };
+	struct ack_sample as = { 0, 0, -1 };
 	bool win_update, data = seg->th.payload_len > 0, dubious, is_dupack;
 
 	if (before(ack, sk->snd_una)) {
@@ -192,6 +199,7 @@ int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg)
 	}
 	if (after(ack, sk->snd_nxt))
 		return -1;
+	sk->newly_lost = 0;
 	win_update = tcp_ack_update_window(sk, seg);
 	if (after(ack, sk->snd_una)) {
 		sk->snd_una = ack;
@@ -217,9 +225,9 @@ int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg)
 	dubious = is_dupack || newly_sacked || sk->ca_state != TCP_CA_Open;
 	if (dubious)
 		tcp_fastretrans_alert(sk, prior_snd_una, is_dupack, as.acked, newly_sacked);
-	delivered = as.acked + newly_sacked + (!sk->sack_ok && is_dupack ? 1 : 0);
+	delivered = as.delivered + newly_sacked + (!sk->sack_ok && is_dupack ? 1 : 0);
 	if (delivered)
-		tcp_cong_control(sk, as.acked, delivered);
+		tcp_cong_control(sk, as.acked, delivered, after(ack, prior_snd_una));
 	tcp_xmit_retransmit_queue(sk);
 	if (sk->ca_state == TCP_CA_Open && !sk->retrans_out && !sk->lost_out)
 		sk->retrans_stamp = 0;

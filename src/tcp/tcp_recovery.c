@@ -29,6 +29,7 @@ static void tcp_mark_lost(struct ust_sock *sk, struct ust_pkt *pkt)
 		return;
 	cb->sacked |= TCPCB_LOST;
 	sk->lost_out++;
+	sk->newly_lost = 1;
 }
 
 /* A retransmission that is itself lost may go again (tcp_mark_skb_lost). */
@@ -84,38 +85,72 @@ uint32_t tcp_sacktag_write_queue(struct ust_sock *sk, const struct tcp_seg *seg,
 			cb->sacked |= TCPCB_SACKED_ACKED;
 			sk->sacked_out++;
 			newly++;
+			tcp_rack_advance(sk, pkt);
 		}
 	}
 	return newly;
 }
 
-/* SACK: every hole below the highest SACKed packet is lost (what RACK
- * concludes once the reordering window has closed, RFC 8985). */
-static void tcp_sack_mark_holes(struct ust_sock *sk)
+/* tcp_rack_sent_after: by send time, and by sequence for equal times. */
+static bool rack_sent_after(uint32_t t1, uint32_t t2, uint32_t seq1, uint32_t seq2)
 {
-	struct ust_pkt *pkt, *last = NULL;
+	return (int32_t)(t1 - t2) > 0 || (t1 == t2 && after(seq1, seq2));
+}
 
-	for (pkt = sk->wq_head; pkt && pkt != sk->send_head; pkt = pkt->next)
-		if (TCP_SKB_CB(pkt)->sacked & TCPCB_SACKED_ACKED)
-			last = pkt;
-	for (pkt = sk->wq_head; pkt && pkt != last; pkt = pkt->next) {
+/*
+ * tcp_rack_advance: RACK remembers the most recently sent packet that was
+ * delivered. A retransmission acknowledged faster than the minimum RTT was
+ * probably the original arriving, so it does not count (RFC 8985 6.2).
+ */
+void tcp_rack_advance(struct ust_sock *sk, const struct ust_pkt *pkt)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(pkt);
+	uint32_t rtt = tcp_now_us(sk->tcp) - cb->tx_us;
+
+	if ((cb->sacked & TCPCB_EVER_RETRANS) && rtt < sk->rtt_min_us)
+		return;
+	if (sk->rack_valid && !rack_sent_after(cb->tx_us, sk->rack_mstamp, cb->end_seq, sk->rack_end_seq))
+		return;
+	sk->rack_valid = 1;
+	sk->rack_mstamp = cb->tx_us;
+	sk->rack_end_seq = cb->end_seq;
+	sk->rack_rtt_us = rtt;
+}
+
+/*
+ * tcp_rack_detect_loss (RFC 8985 6.2): a packet sent before the newest
+ * delivered one and outstanding for longer than that one's RTT plus a
+ * reordering window is lost. The window is a quarter of the minimum RTT,
+ * and nothing once three packets were SACKed or recovery has begun. (Linux
+ * also arms a timer for packets not yet past the window; ustack leaves
+ * them to the next ACK or the RTO.)
+ */
+static void tcp_rack_mark_lost(struct ust_sock *sk)
+{
+	uint32_t now = tcp_now_us(sk->tcp), reo_wnd = 0;
+
+	if (!sk->rack_valid)
+		return;
+	if (sk->ca_state < TCP_CA_Recovery && sk->sacked_out < sk->reordering)
+		reo_wnd = sk->rtt_min_us / 4;
+	for (struct ust_pkt *pkt = sk->wq_head; pkt && pkt != sk->send_head; pkt = pkt->next) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(pkt);
 
 		if (cb->sacked & TCPCB_SACKED_ACKED)
 			continue;
-		/* A retransmission sent before the newest SACKed packet's last
-		 * transmission and still not SACKed is lost again. */
-		if ((cb->sacked & TCPCB_SACKED_RETRANS) && (int32_t)(TCP_SKB_CB(last)->tx_us - cb->tx_us) > 0)
+		if ((cb->sacked & TCPCB_LOST) && !(cb->sacked & TCPCB_SACKED_RETRANS))
+			continue;
+		if (!rack_sent_after(sk->rack_mstamp, cb->tx_us, sk->rack_end_seq, cb->end_seq))
+			continue;
+		if ((int64_t)sk->rack_rtt_us + reo_wnd - (int64_t)(uint32_t)(now - cb->tx_us) <= 0)
 			tcp_mark_lost_again(sk, pkt);
-		else if (!(cb->sacked & TCPCB_SACKED_RETRANS))
-			tcp_mark_lost(sk, pkt);
 	}
 }
 
 static void tcp_update_scoreboard(struct ust_sock *sk)
 {
 	if (tcp_is_sack(sk))
-		tcp_sack_mark_holes(sk);
+		tcp_rack_mark_lost(sk);
 	else if (sk->wq_head && sk->wq_head != sk->send_head)
 		tcp_mark_lost(sk, sk->wq_head);   /* tcp_newreno_mark_lost: the head */
 }
@@ -176,15 +211,17 @@ void tcp_fastretrans_alert(struct ust_sock *sk, uint32_t prior_snd_una, bool is_
 		if (!before(sk->snd_una, sk->high_seq))
 			sk->ca_state = TCP_CA_Open;
 		else if (tcp_is_sack(sk))
-			tcp_sack_mark_holes(sk);
+			tcp_rack_mark_lost(sk);
 		return;
 	default:
 		break;
 	}
+	if (tcp_is_sack(sk))
+		tcp_rack_mark_lost(sk);
 	/* tcp_time_to_recover: dupthresh reached (RFC 5681 3.2). */
 	if (sk->lost_out || sk->sacked_out + 1 > sk->reordering) {
 		tcp_enter_recovery(sk);
-		tcp_update_scoreboard(sk);
+		tcp_update_scoreboard(sk);   /* now with no reordering window */
 	} else {
 		sk->ca_state = sk->sacked_out ? TCP_CA_Disorder : TCP_CA_Open;
 	}
@@ -252,7 +289,7 @@ void tcp_xmit_retransmit_queue(struct ust_sock *sk)
  * recovery, send in proportion to what is delivered until the flight is down
  * to ssthresh, then keep it there.
  */
-static void tcp_cwnd_reduction(struct ust_sock *sk, uint32_t delivered)
+static void tcp_cwnd_reduction(struct ust_sock *sk, uint32_t delivered, bool una_advanced)
 {
 	uint32_t in_flight = tcp_packets_in_flight(sk);
 	int64_t sndcnt;
@@ -268,17 +305,22 @@ static void tcp_cwnd_reduction(struct ust_sock *sk, uint32_t delivered)
 		uint32_t delta = sk->snd_ssthresh - in_flight;
 		int64_t out = (int64_t)sk->prr_delivered - sk->prr_out;
 
-		sndcnt = UST_MIN((int64_t)delta, UST_MAX(out, (int64_t)delivered) + 1);
+		/* Slow-start reduction bound only while ACKs make progress and
+		 * nothing new was found lost; otherwise conservative. */
+		if (una_advanced && !sk->newly_lost)
+			sndcnt = UST_MIN((int64_t)delta, UST_MAX(out, (int64_t)delivered) + 1);
+		else
+			sndcnt = UST_MIN((int64_t)delta, (int64_t)delivered);
 	}
 	if (sndcnt < (sk->prr_out ? 0 : 1))
 		sndcnt = sk->prr_out ? 0 : 1;
 	sk->snd_cwnd = in_flight + (uint32_t)sndcnt;
 }
 
-void tcp_cong_control(struct ust_sock *sk, uint32_t acked, uint32_t delivered)
+void tcp_cong_control(struct ust_sock *sk, uint32_t acked, uint32_t delivered, bool una_advanced)
 {
 	if (sk->ca_state == TCP_CA_Recovery) {
-		tcp_cwnd_reduction(sk, delivered);
+		tcp_cwnd_reduction(sk, delivered, una_advanced);
 		return;
 	}
 	if (acked)

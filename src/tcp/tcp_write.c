@@ -85,7 +85,10 @@ void tcp_init_transfer(struct ust_sock *sk)
 	 * SYN or SYN-ACK was retransmitted (tcp_synack_rtt_meas, tcp_ack on the
 	 * SYN-ACK). retrans_stamp holds when the first one left. */
 	if (!retransmitted && sk->syn_rtt_ok) {
-		tcp_rtt_estimator(sk, (int32_t)((tcp_time_ms(sk->tcp) - sk->retrans_stamp) * 1000u));
+		uint32_t rtt_us = (tcp_time_ms(sk->tcp) - sk->retrans_stamp) * 1000u;
+
+		sk->rtt_min_us = UST_MAX(rtt_us, 1u);
+		tcp_rtt_estimator(sk, (int32_t)rtt_us);
 		tcp_set_rto(sk);
 	}
 	sk->retrans_stamp = 0;
