@@ -59,12 +59,16 @@ uint32_t tcp_sacktag_write_queue(struct ust_sock *sk, const struct tcp_seg *seg,
 
 		if (!before(start, end) || after(end, sk->snd_nxt))
 			continue;
-		if (!after(end, prior_snd_una) || (i == 0 && seg->opt.num_sacks > 1 &&
-						   !after(end, seg->opt.sack[1].end) &&
-						   !before(start, seg->opt.sack[1].start))) {
+		/* tcp_check_dsack: only the first block can be a D-SACK, below the
+		 * ACK or inside the second block. */
+		if (i == 0 && (before(start, seg->ack_seq) ||
+			       (seg->opt.num_sacks > 1 && !after(end, seg->opt.sack[1].end) &&
+				!before(start, seg->opt.sack[1].start)))) {
 			UST_INC_STATS(core, LINUX_MIB_TCPDSACKRECV);
 			continue;
 		}
+		if (!after(end, prior_snd_una))
+			continue;
 		for (struct ust_pkt *pkt = sk->wq_head; pkt && pkt != sk->send_head; pkt = pkt->next) {
 			struct tcp_skb_cb *cb = TCP_SKB_CB(pkt);
 
@@ -182,10 +186,6 @@ void tcp_fastretrans_alert(struct ust_sock *sk, uint32_t prior_snd_una, bool is_
 	bool una_advanced = after(sk->snd_una, prior_snd_una);
 
 	(void)newly_sacked;
-	if (!sk->packets_out && sk->ca_state != TCP_CA_Open) {
-		tcp_exit_recovery(sk);
-		return;
-	}
 	/* Reno: each duplicate stands for a segment the peer holds. */
 	if (!tcp_is_sack(sk)) {
 		/* tcp_remove_reno_sacks: one acknowledged packet filled the
@@ -200,6 +200,13 @@ void tcp_fastretrans_alert(struct ust_sock *sk, uint32_t prior_snd_una, bool is_
 	}
 	switch (sk->ca_state) {
 	case TCP_CA_Recovery:
+		/* tcp_try_undo_recovery: without SACK, recovery holds until
+		 * something above high_seq is acknowledged (RFC 6582 4.2: no false
+		 * fast retransmit from duplicates of the old window). */
+		if (!tcp_is_sack(sk) && sk->snd_una == sk->high_seq) {
+			sk->sacked_out = 0;
+			return;
+		}
 		if (!before(sk->snd_una, sk->high_seq)) {
 			tcp_exit_recovery(sk);
 			return;

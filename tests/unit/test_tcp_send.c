@@ -1,0 +1,525 @@
+/*
+ * The sender (tcp_write.c, tcp_ack.c, tcp_recovery.c, tcp_cong.c and the
+ * data timers): one accepted connection behind a pipe device; the test plays
+ * the peer, injecting ACKs and reading exactly what the stack sent.
+ * Peer: MSS 1000, window scale 7, SACK only where a test asks for it, no
+ * timestamps; the handshake takes no time, so the first RTO is 201 ms
+ * (SRTT 1 us + TCP_RTO_MIN, rounded up to the ms as Linux's jiffies).
+ */
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "tcp/tcp.h"
+#include "socket/socket.h"
+#include "tcp_fixture.h"
+
+#define PORT 40000
+#define MSS 1000
+#define RTO0 201
+#define WIN 65535                    /* x 128: plenty */
+#define TCP_CORK 3                   /* Linux ABI; <netinet/tcp.h> clashes with the TCP states */
+
+struct conn {
+	struct fx f;
+	int fd;
+	uint32_t isn;                    /* our ISN: data starts at isn + 1 */
+	struct ust_sock *sk;
+};
+
+/* win: the window of the handshake's ACK, which sets SND.WND (a later pure
+ * ACK cannot shrink it: tcp_may_update_window). */
+static void conn_open(struct conn *c, bool sack, uint16_t win)
+{
+	struct seg syn = { .sport = PORT, .dport = 8080, .seq = 1000, .flags = UST_TCP_SYN, .win = 65535,
+			   .opts = { .present = UST_TCPOPT_F_MSS | UST_TCPOPT_F_WSCALE |
+						(sack ? UST_TCPOPT_F_SACK_PERM : 0),
+				     .mss = MSS, .wscale = 7 } };
+	struct seg out;
+	int lfd;
+
+	fx_init(&c->f);
+	lfd = fx_listen(&c->f, 4);
+	fx_send(&c->f, &syn);
+	assert_true(fx_recv(&c->f, &out));
+	c->isn = out.seq;
+	struct seg ack = { .sport = PORT, .dport = 8080, .seq = 1001, .ack = c->isn + 1, .flags = UST_TCP_ACK,
+			   .win = win };
+	fx_send(&c->f, &ack);
+	c->fd = ust_accept(c->f.st, lfd, NULL, NULL);
+	assert_true(c->fd >= 0);
+	assert_int_equal(ust_fcntl(c->f.st, c->fd, F_SETFL, O_NONBLOCK), 0);
+	c->sk = ust_fd_get(ust_stack_sockets(c->f.st), c->fd);
+	assert_non_null(c->sk);
+}
+
+/* The peer acknowledges `rel` bytes of our data (relative sequence). */
+static void peer_ack(struct conn *c, uint32_t rel, uint16_t win)
+{
+	struct seg a = { .sport = PORT, .dport = 8080, .seq = 1001, .ack = c->isn + 1 + rel, .flags = UST_TCP_ACK,
+			 .win = win };
+
+	fx_send(&c->f, &a);
+}
+
+static void peer_sack(struct conn *c, uint32_t rel, uint32_t s0, uint32_t e0, uint32_t s1, uint32_t e1)
+{
+	struct seg a = { .sport = PORT, .dport = 8080, .seq = 1001, .ack = c->isn + 1 + rel, .flags = UST_TCP_ACK,
+			 .win = WIN };
+
+	a.opts.present = UST_TCPOPT_F_SACK;
+	a.opts.num_sacks = s1 == e1 ? 1 : 2;
+	a.opts.sack[0].start = c->isn + 1 + s0;
+	a.opts.sack[0].end = c->isn + 1 + e0;
+	a.opts.sack[1].start = c->isn + 1 + s1;
+	a.opts.sack[1].end = c->isn + 1 + e1;
+	fx_send(&c->f, &a);
+}
+
+/* Reads one data segment and checks its relative sequence and length. */
+static struct seg expect_data(struct conn *c, uint32_t rel, uint32_t len)
+{
+	struct seg out;
+
+	assert_true(fx_recv(&c->f, &out));
+	assert_int_equal(out.seq - c->isn - 1, rel);
+	assert_int_equal(out.len, len);
+	return out;
+}
+
+static unsigned drain(struct conn *c)
+{
+	struct seg out;
+	unsigned n = 0;
+
+	while (fx_recv(&c->f, &out))
+		n++;
+	return n;
+}
+
+static void advance_ms(struct conn *c, uint64_t ms)
+{
+	ust_stack_advance(c->f.st, ms * MS);
+}
+
+static short poll_mask(struct conn *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLOUT };
+
+	assert_true(ust_poll(c->f.st, &p, 1, 0) >= 0);
+	return p.revents;
+}
+
+static void test_object_size_with_sender_state(void **state)
+{
+	(void)state;
+	assert_true(sizeof(struct ust_sock) <= 1024);
+}
+
+/* tcp_write_xmit: the initial window is 10 segments (TCP_INIT_CWND); the rest
+ * waits in the queue. PSH only on the segment that ends the write. Each ACK
+ * in slow start opens the window by what it acknowledged. */
+static void test_initial_window_then_slow_start(void **state)
+{
+	static uint8_t buf[20 * MSS];
+	struct conn c;
+	struct seg s;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	for (uint32_t i = 0; i < 10; i++) {
+		s = expect_data(&c, i * MSS, MSS);
+		assert_int_equal(s.flags, UST_TCP_ACK);
+	}
+	assert_int_equal(drain(&c), 0);
+	assert_int_equal(c.sk->packets_out, 10);
+	peer_ack(&c, 5 * MSS, WIN);
+	assert_int_equal(c.sk->snd_cwnd, 15);
+	for (uint32_t i = 10; i < 20; i++)
+		s = expect_data(&c, i * MSS, MSS);
+	assert_int_equal(s.flags, UST_TCP_ACK | UST_TCP_PSH);
+	assert_int_equal(drain(&c), 0);
+	fx_free(&c.f);
+}
+
+/* Congestion avoidance: above ssthresh, one segment per window acknowledged. */
+static void test_congestion_avoidance_adds_one_per_window(void **state)
+{
+	static uint8_t buf[40 * MSS];
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	c.sk->snd_ssthresh = 10;
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	assert_int_equal(drain(&c), 10);
+	for (uint32_t i = 1; i <= 9; i++)
+		peer_ack(&c, i * MSS, WIN);
+	assert_int_equal(c.sk->snd_cwnd, 10);
+	peer_ack(&c, 10 * MSS, WIN);
+	assert_int_equal(c.sk->snd_cwnd, 11);
+	fx_free(&c.f);
+}
+
+/* sk_sndbuf bounds the queue: tcp_sndbuf_expand made it 2 x 10 segments of
+ * (1000 + 640 -> 2048, + 256) = 46080 bytes. A non-blocking write takes what
+ * fits, then EAGAIN; POLLOUT returns once ACKs free a third of it. */
+static void test_sndbuf_bounds_queue_eagain_and_pollout(void **state)
+{
+	static uint8_t buf[200000];
+	struct conn c;
+	int v;
+	socklen_t len = sizeof(v);
+	ssize_t n;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_getsockopt(c.f.st, c.fd, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	assert_int_equal(v, 46080);
+	n = ust_send(c.f.st, c.fd, buf, sizeof(buf), 0);
+	assert_true(n >= 46080 && n < 46080 + MSS);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 1, 0), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_false(poll_mask(&c) & POLLOUT);
+	assert_int_equal(drain(&c), 10);
+	/* cwnd 20 is all in use again after this ACK: the buffer does not grow
+	 * (tcp_should_expand_sndbuf) and a third of it is not free yet. */
+	peer_ack(&c, 10 * MSS, WIN);
+	assert_int_equal(drain(&c), 20);
+	assert_false(poll_mask(&c) & POLLOUT);
+	peer_ack(&c, 30 * MSS, WIN);
+	assert_true(poll_mask(&c) & POLLOUT);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 10, 0), 10);
+	fx_free(&c.f);
+}
+
+/* SO_SNDBUF doubles and locks: no growth with cwnd. */
+static void test_so_sndbuf_locks_the_buffer(void **state)
+{
+	struct conn c;
+	int v = 10000;
+	socklen_t len = sizeof(v);
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
+	tcp_sndbuf_expand(c.sk);
+	assert_int_equal(ust_getsockopt(c.f.st, c.fd, SOL_SOCKET, SO_SNDBUF, &v, &len), 0);
+	assert_int_equal(v, 20000);
+	fx_free(&c.f);
+}
+
+/* Nagle with Minshall's rule; TCP_CORK holds even the first small segment
+ * until uncorked; MSG_MORE corks one write. */
+static void test_nagle_and_cork(void **state)
+{
+	uint8_t buf[300] = { 0 };
+	struct conn c;
+	struct seg s;
+	int one = 1, zero = 0;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
+	s = expect_data(&c, 0, 100);
+	assert_int_equal(s.flags, UST_TCP_ACK | UST_TCP_PSH);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
+	assert_int_equal(drain(&c), 0);             /* Nagle: 0..100 is unacknowledged */
+	peer_ack(&c, 100, WIN);
+	expect_data(&c, 100, 100);
+	peer_ack(&c, 200, WIN);
+
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)), 0);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 50, 0), 50);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 50, 0), 50);
+	assert_int_equal(drain(&c), 0);
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero)), 0);
+	expect_data(&c, 200, 100);
+	peer_ack(&c, 300, WIN);
+
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 30, MSG_MORE), 30);
+	assert_int_equal(drain(&c), 0);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 30, 0), 30);
+	expect_data(&c, 300, 60);
+	fx_free(&c.f);
+}
+
+/* writev is one message: one segment, PSH at its end. */
+static void test_writev_is_one_message(void **state)
+{
+	uint8_t a[100] = { 0 }, b[200] = { 0 };
+	struct iovec iov[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
+	struct conn c;
+	struct seg s;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_writev(c.f.st, c.fd, iov, 2), 300);
+	s = expect_data(&c, 0, 300);
+	assert_int_equal(s.flags, UST_TCP_ACK | UST_TCP_PSH);
+	assert_int_equal(drain(&c), 0);
+	fx_free(&c.f);
+}
+
+/* RTO: 201 ms, doubled each time; the ACK ends the backoff. */
+static void test_rto_backoff(void **state)
+{
+	uint8_t buf[100] = { 0 };
+	struct conn c;
+	uint64_t at[] = { RTO0, 2 * RTO0, 4 * RTO0 };
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
+	expect_data(&c, 0, 100);
+	for (unsigned i = 0; i < 3; i++) {
+		advance_ms(&c, at[i] - 1);
+		assert_int_equal(drain(&c), 0);
+		advance_ms(&c, 1);
+		expect_data(&c, 0, 100);
+	}
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPTimeouts"), 3);
+	assert_int_equal(fx_stat(&c.f, "TcpRetransSegs"), 3);
+	assert_int_equal(c.sk->ca_state, TCP_CA_Loss);
+	assert_int_equal(c.sk->snd_cwnd, 1);
+	assert_int_equal(c.sk->snd_ssthresh, 5);
+	/* Karn (RFC 6298 5.7): the ACK of a retransmission is no sample, so the
+	 * backed-off RTO stays until new data is timed. */
+	peer_ack(&c, 100, WIN);
+	assert_int_equal(c.sk->ca_state, TCP_CA_Open);
+	assert_int_equal(c.sk->packets_out, 0);
+	assert_int_equal(c.sk->icsk_backoff, 3);
+	assert_int_equal(c.sk->icsk_rto, 8 * RTO0);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
+	expect_data(&c, 100, 100);
+	advance_ms(&c, 10);
+	peer_ack(&c, 200, WIN);
+	assert_int_equal(c.sk->icsk_backoff, 0);
+	assert_true(c.sk->icsk_rto >= RTO0 && c.sk->icsk_rto <= RTO0 + 10);
+	fx_free(&c.f);
+}
+
+/* tcp_retries2 = 3: the model allows (2^4 - 1) x 200 ms = 3 s after the first
+ * retransmission (at 201 ms); the timeout at 6231 ms finds that passed and
+ * ends the connection with ETIMEDOUT, without a fifth retransmission. */
+static void test_retries2_gives_up_with_etimedout(void **state)
+{
+	uint8_t buf[100] = { 0 };
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_sysctl_write(c.f.st, "tcp_retries2", "3"), 0);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
+	advance_ms(&c, 15 * RTO0 - 1);               /* sent at 0, 201, 603, 1407 */
+	assert_int_equal(drain(&c), 4);
+	advance_ms(&c, 1);                           /* 3015: 2814 ms < 3 s, again */
+	assert_int_equal(drain(&c), 1);
+	advance_ms(&c, 16 * RTO0 - 1);
+	assert_int_equal(drain(&c), 0);
+	assert_int_equal(c.sk->sk_state, TCP_ESTABLISHED);
+	advance_ms(&c, 1);                           /* 6231: given up */
+	assert_int_equal(drain(&c), 0);
+	assert_int_equal(c.sk->sk_state, TCP_CLOSE);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPAbortOnTimeout"), 1);
+	assert_int_equal(ust_recv(c.f.st, c.fd, buf, 1, 0), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	fx_free(&c.f);
+}
+
+/* Three duplicate ACKs resend the head at once (NewReno, TCPRenoRecovery,
+ * TCPFastRetrans); ssthresh is half the window; an ACK above high_seq ends
+ * recovery with cwnd = ssthresh. */
+static void test_fast_retransmit_on_third_dupack(void **state)
+{
+	static uint8_t buf[10 * MSS];
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	assert_int_equal(drain(&c), 10);
+	peer_ack(&c, MSS, WIN);                         /* cwnd 11 */
+	assert_int_equal(c.sk->snd_cwnd, 11);
+	peer_ack(&c, MSS, WIN);
+	peer_ack(&c, MSS, WIN);
+	assert_int_equal(drain(&c), 0);
+	peer_ack(&c, MSS, WIN);
+	expect_data(&c, MSS, MSS);
+	assert_int_equal(drain(&c), 0);
+	assert_int_equal(c.sk->ca_state, TCP_CA_Recovery);
+	assert_int_equal(c.sk->snd_ssthresh, 5);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPRenoRecovery"), 1);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPFastRetrans"), 1);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPTimeouts"), 0);
+	/* Exactly high_seq: Reno stays in recovery (tcp_try_undo_recovery). */
+	peer_ack(&c, 10 * MSS, WIN);
+	assert_int_equal(c.sk->ca_state, TCP_CA_Recovery);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
+	expect_data(&c, 10 * MSS, 100);
+	peer_ack(&c, 10 * MSS + 100, WIN);
+	assert_int_equal(c.sk->ca_state, TCP_CA_Open);
+	assert_int_equal(c.sk->snd_cwnd, 5);
+	fx_free(&c.f);
+}
+
+/* SACK: the scoreboard counts what the peer holds; the third SACKed segment
+ * starts recovery and the hole goes first; a D-SACK is counted. */
+static void test_sack_scoreboard_and_hole_first(void **state)
+{
+	static uint8_t buf[10 * MSS];
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, true, WIN);
+	assert_true(c.sk->sack_ok);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	assert_int_equal(drain(&c), 10);
+	/* A path whose minimum RTT is 40 ms: RACK waits a quarter of it before
+	 * calling a hole lost, until three segments are SACKed. */
+	c.sk->rtt_min_us = 40000;
+	advance_ms(&c, 10);
+	peer_sack(&c, 0, 1 * MSS, 2 * MSS, 0, 0);
+	peer_sack(&c, 0, 1 * MSS, 3 * MSS, 0, 0);
+	assert_int_equal(c.sk->sacked_out, 2);
+	assert_int_equal(drain(&c), 0);
+	peer_sack(&c, 0, 1 * MSS, 4 * MSS, 0, 0);
+	assert_int_equal(c.sk->sacked_out, 3);
+	expect_data(&c, 0, MSS);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPSackRecovery"), 1);
+	assert_int_equal(c.sk->lost_out, 1);
+	assert_int_equal(c.sk->retrans_out, 1);
+	/* The original arrives after all: the peer reports a duplicate. */
+	peer_sack(&c, 4 * MSS, 0, MSS, 0, 0);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPDSACKRecv"), 1);
+	assert_int_equal(c.sk->sacked_out, 0);
+	peer_ack(&c, 10 * MSS, WIN);
+	assert_int_equal(c.sk->ca_state, TCP_CA_Open);
+	assert_int_equal(c.sk->packets_out, 0);
+	fx_free(&c.f);
+}
+
+/* Zero window: probes (SEQ=SND.UNA-1, no data) after 201, 402, 804 ms; after
+ * tcp_retries2 unanswered probes the connection ends. An answer with a
+ * window lets the data go and ends the probing. */
+static void test_zero_window_probes_then_window_opens(void **state)
+{
+	uint8_t buf[500] = { 0 };
+	struct conn c;
+	struct seg s;
+
+	(void)state;
+	conn_open(&c, false, 0);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 500, 0), 500);
+	assert_int_equal(drain(&c), 0);
+	advance_ms(&c, RTO0);
+	assert_true(fx_recv(&c.f, &s));
+	assert_int_equal(s.seq, c.isn);                  /* SND.UNA - 1 */
+	assert_int_equal(s.len, 0);
+	advance_ms(&c, 2 * RTO0 - 1);
+	assert_int_equal(drain(&c), 0);
+	advance_ms(&c, 1);
+	assert_int_equal(drain(&c), 1);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPWinProbe"), 2);
+	peer_ack(&c, 0, 100);                           /* 100 << 7: room */
+	expect_data(&c, 0, 500);
+	assert_int_equal(c.sk->icsk_probes_out, 0);
+	assert_int_equal(c.sk->icsk_backoff, 0);
+	fx_free(&c.f);
+}
+
+static void test_zero_window_probes_give_up(void **state)
+{
+	uint8_t buf[500] = { 0 };
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, 0);
+	assert_int_equal(ust_sysctl_write(c.f.st, "tcp_retries2", "2"), 0);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 500, 0), 500);
+	advance_ms(&c, 7 * RTO0 - 1);                     /* probes at 201, 603 */
+	assert_int_equal(drain(&c), 2);
+	assert_int_equal(c.sk->sk_state, TCP_ESTABLISHED);
+	advance_ms(&c, 1);                               /* the third timer gives up */
+	assert_int_equal(drain(&c), 0);
+	assert_int_equal(c.sk->sk_state, TCP_CLOSE);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 1, 0), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	fx_free(&c.f);
+}
+
+/* After a reset: the first write reports ECONNRESET, the next EPIPE. After
+ * shutdown(SHUT_WR): EPIPE, and POLLOUT (a write would not block). */
+static void test_send_errors_after_reset_and_shutdown(void **state)
+{
+	uint8_t buf[10] = { 0 };
+	struct conn c;
+	struct seg rst = { .sport = PORT, .dport = 8080, .seq = 1001, .flags = UST_TCP_RST, .win = 0 };
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	fx_send(&c.f, &rst);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 10, 0), -1);
+	assert_int_equal(errno, ECONNRESET);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 10, 0), -1);
+	assert_int_equal(errno, EPIPE);
+	fx_free(&c.f);
+
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_shutdown(c.f.st, c.fd, SHUT_WR), 0);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 10, 0), -1);
+	assert_int_equal(errno, EPIPE);
+	assert_true(poll_mask(&c) & POLLOUT);
+	fx_free(&c.f);
+}
+
+/* The FIN joins the queue: with data waiting for the window it goes on the
+ * last segment, only when the window lets that out. */
+static void test_fin_waits_behind_queued_data(void **state)
+{
+	static uint8_t buf[3 * MSS];
+	struct conn c;
+	struct seg s;
+
+	(void)state;
+	conn_open(&c, false, 8);                         /* 8 << 7 = 1024 bytes */
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	expect_data(&c, 0, MSS);
+	assert_int_equal(ust_shutdown(c.f.st, c.fd, SHUT_WR), 0);
+	assert_int_equal(drain(&c), 0);
+	assert_int_equal(c.sk->sk_state, TCP_FIN_WAIT1);
+	peer_ack(&c, MSS, WIN);
+	expect_data(&c, MSS, MSS);
+	s = expect_data(&c, 2 * MSS, MSS);
+	assert_int_equal(s.flags, UST_TCP_ACK | UST_TCP_PSH | UST_TCP_FIN);
+	peer_ack(&c, 3 * MSS + 1, WIN);
+	assert_int_equal(c.sk->sk_state, TCP_FIN_WAIT2);
+	fx_free(&c.f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_object_size_with_sender_state),
+		cmocka_unit_test(test_initial_window_then_slow_start),
+		cmocka_unit_test(test_congestion_avoidance_adds_one_per_window),
+		cmocka_unit_test(test_sndbuf_bounds_queue_eagain_and_pollout),
+		cmocka_unit_test(test_so_sndbuf_locks_the_buffer),
+		cmocka_unit_test(test_nagle_and_cork),
+		cmocka_unit_test(test_writev_is_one_message),
+		cmocka_unit_test(test_rto_backoff),
+		cmocka_unit_test(test_retries2_gives_up_with_etimedout),
+		cmocka_unit_test(test_fast_retransmit_on_third_dupack),
+		cmocka_unit_test(test_sack_scoreboard_and_hole_first),
+		cmocka_unit_test(test_zero_window_probes_then_window_opens),
+		cmocka_unit_test(test_zero_window_probes_give_up),
+		cmocka_unit_test(test_send_errors_after_reset_and_shutdown),
+		cmocka_unit_test(test_fin_waits_behind_queued_data),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
