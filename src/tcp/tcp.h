@@ -201,7 +201,8 @@ struct tcp_congestion_ops {
 	void (*cong_avoid)(struct ust_sock *sk, uint32_t acked);
 	uint32_t (*undo_cwnd)(struct ust_sock *sk);
 };
-extern const struct tcp_congestion_ops tcp_reno;
+const struct tcp_congestion_ops *tcp_ca_find(const char *name);
+const struct tcp_congestion_ops *tcp_ca_default(void);
 
 static inline uint32_t tcp_now_us(const struct ust_tcp *tcp) { return (uint32_t)(tcp->core->now / 1000ULL); }
 /* Segments in the network: sent, not SACKed, not lost, plus retransmissions. */

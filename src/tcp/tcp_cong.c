@@ -4,6 +4,7 @@
  * avoidance; RFC 6582 recovery lives in tcp_recovery.c) as the only entry.
  * CUBIC would be another table.
  */
+#include <string.h>
 #include "tcp/tcp.h"
 
 /* tcp_is_cwnd_limited: grow only a window that is in use; in slow start a
@@ -67,9 +68,22 @@ static uint32_t tcp_reno_undo_cwnd(struct ust_sock *sk)
 	return UST_MAX(sk->snd_cwnd, sk->prior_cwnd);
 }
 
-const struct tcp_congestion_ops tcp_reno = {
+static const struct tcp_congestion_ops tcp_reno = {
 	.name = "reno",
 	.ssthresh = tcp_reno_ssthresh,
 	.cong_avoid = tcp_reno_cong_avoid,
 	.undo_cwnd = tcp_reno_undo_cwnd,
 };
+
+/* tcp_ca_find: the table for a name, NULL if unknown. Internal linkage keeps
+ * the tables out of the library's exported and instrumented data. */
+const struct tcp_congestion_ops *tcp_ca_find(const char *name)
+{
+	return !strcmp(name, tcp_reno.name) ? &tcp_reno : NULL;
+}
+
+/* The one every new connection starts with (tcp_congestion_control). */
+const struct tcp_congestion_ops *tcp_ca_default(void)
+{
+	return &tcp_reno;
+}

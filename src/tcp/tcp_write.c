@@ -74,7 +74,7 @@ void tcp_init_transfer(struct ust_sock *sk)
 {
 	bool retransmitted = sk->icsk_retransmits || sk->total_retrans;
 
-	sk->icsk_ca_ops = &tcp_reno;
+	sk->icsk_ca_ops = tcp_ca_default();
 	sk->snd_cwnd = TCP_INIT_CWND;
 	sk->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	sk->reordering = 3;
