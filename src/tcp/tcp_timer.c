@@ -152,7 +152,6 @@ static void tcp_probe_timer(struct ust_sock *sk)
 		tcp_write_err(sk);
 		return;
 	}
-	UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPWINPROBE);
 	tcp_send_probe0(sk);
 }
 

@@ -24,13 +24,21 @@
 
 _Static_assert(sizeof(struct tcp_skb_cb) <= UST_PKT_CB_SIZE, "tcp_skb_cb fits pkt->cb");
 
-/* The segment size now: mss_cache, and never more than a pool packet holds. */
+/*
+ * The segment size now: mss_cache, at most half the largest window the peer
+ * has shown when that is above 536 bytes (tcp_bound_to_half_wnd: a tiny
+ * window still gets two segments in flight), and never more than a pool
+ * packet holds.
+ */
 static uint32_t tcp_current_mss(const struct ust_sock *sk)
 {
 	const struct ust_pktpool *pool = &sk->tcp->core->pool;
 	uint32_t room = pool->buf_size - UST_PKT_HEADROOM;
 	uint32_t mss = sk->mss_cache ? sk->mss_cache : TCP_MSS_DEFAULT;
+	uint32_t cutoff = sk->max_window > TCP_MSS_DEFAULT ? sk->max_window >> 1 : sk->max_window;
 
+	if (cutoff && mss > cutoff)
+		mss = UST_MAX(cutoff, 68u - sk->tcp_header_len);
 	return UST_MIN(mss, room);
 }
 
@@ -381,23 +389,81 @@ void tcp_check_probe_timer(struct ust_sock *sk)
 }
 
 /*
- * tcp_send_probe0 (from the probe timer): a segment the peer must answer,
- * SEQ=SND.UNA-1 with no data (tcp_xmit_probe_skb), then the next probe
- * after a doubled interval. If the window opened meanwhile, send instead.
+ * tcp_fragment: the first len bytes stay in pkt, the rest moves to a new
+ * packet after it, which takes the FIN and PSH.
+ */
+static int tcp_fragment(struct ust_sock *sk, struct ust_pkt *pkt, uint32_t len)
+{
+	struct tcp_skb_cb *cb = TCP_SKB_CB(pkt), *ncb;
+	struct ust_pkt *np = ust_pkt_alloc(&sk->tcp->core->pool);
+	uint32_t rest = pkt->len - len;
+
+	if (!np)
+		return -ENOBUFS;
+	memcpy(ust_pkt_put(np, rest), pkt->data + len, rest);
+	ncb = TCP_SKB_CB(np);
+	memset(ncb, 0, sizeof(*ncb));
+	ncb->seq = cb->seq + len;
+	ncb->end_seq = cb->end_seq;
+	ncb->tcp_flags = cb->tcp_flags;
+	cb->tcp_flags &= (uint8_t)~(UST_TCP_FIN | UST_TCP_PSH);
+	cb->end_seq = ncb->seq;
+	ust_pkt_trim(pkt, len);
+	np->next = pkt->next;
+	pkt->next = np;
+	if (sk->wq_tail == pkt)
+		sk->wq_tail = np;
+	return 0;
+}
+
+/*
+ * tcp_write_wakeup: if any of the next segment fits the window, send that
+ * much of it (a window smaller than a segment is the sender's silly-window
+ * avoidance, not a closed window); otherwise a bare probe.
+ */
+static int tcp_write_wakeup(struct ust_sock *sk)
+{
+	struct ust_pkt *pkt = sk->send_head;
+	uint32_t wnd_end = sk->snd_una + sk->snd_wnd, mss = tcp_current_mss(sk);
+	struct tcp_skb_cb *cb;
+	int err;
+
+	if (!pkt || !before(TCP_SKB_CB(pkt)->seq, wnd_end)) {
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPWINPROBE);
+		return tcp_xmit_probe_skb(sk);
+	}
+	cb = TCP_SKB_CB(pkt);
+	if (before(sk->pushed_seq, cb->end_seq))
+		sk->pushed_seq = cb->end_seq;
+	if (after(cb->end_seq, wnd_end) || pkt->len > mss) {
+		uint32_t seg = UST_MIN(wnd_end - cb->seq, mss);
+
+		if (seg < pkt->len && tcp_fragment(sk, pkt, seg))
+			return -ENOBUFS;
+	}
+	cb->tcp_flags |= UST_TCP_PSH;
+	err = tcp_transmit_pkt(sk, pkt);
+	if (err)
+		return err;
+	sk->send_head = pkt->next;
+	if (after(cb->end_seq, sk->snd_nxt))
+		sk->snd_nxt = cb->end_seq;
+	if (!sk->packets_out++)
+		tcp_rearm_rto(sk);
+	return 0;
+}
+
+/*
+ * tcp_send_probe0 (from the probe timer): probe, then the next probe after
+ * a doubled interval; once something is in flight its RTO takes over.
  */
 void tcp_send_probe0(struct ust_sock *sk)
 {
-	struct ust_pkt *pkt = sk->send_head;
-
-	if (pkt && !after(TCP_SKB_CB(pkt)->end_seq, sk->snd_una + sk->snd_wnd)) {
-		tcp_write_xmit(sk, TCP_NAGLE_PUSH);
-		if (sk->packets_out) {
-			sk->icsk_backoff = 0;
-			sk->icsk_probes_out = 0;
-			return;
-		}
-	} else {
-		tcp_xmit_probe_skb(sk);
+	tcp_write_wakeup(sk);
+	if (sk->packets_out || !sk->send_head) {
+		sk->icsk_probes_out = 0;
+		sk->icsk_backoff = 0;
+		return;
 	}
 	if (sk->icsk_backoff < TCP_MAX_BACKOFF)
 		sk->icsk_backoff++;
