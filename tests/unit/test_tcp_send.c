@@ -7,6 +7,9 @@
  * (SRTT 1 us + TCP_RTO_MIN, rounded up to the ms as Linux's jiffies).
  */
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -487,18 +490,127 @@ static void test_fin_waits_behind_queued_data(void **state)
 	struct seg s;
 
 	(void)state;
-	conn_open(&c, false, 8);                         /* 8 << 7 = 1024 bytes */
+	conn_open(&c, false, 16);                        /* 16 << 7 = 2048 bytes */
 	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
 	expect_data(&c, 0, MSS);
+	expect_data(&c, MSS, MSS);
 	assert_int_equal(ust_shutdown(c.f.st, c.fd, SHUT_WR), 0);
 	assert_int_equal(drain(&c), 0);
 	assert_int_equal(c.sk->sk_state, TCP_FIN_WAIT1);
-	peer_ack(&c, MSS, WIN);
-	expect_data(&c, MSS, MSS);
+	peer_ack(&c, MSS, 16);
 	s = expect_data(&c, 2 * MSS, MSS);
 	assert_int_equal(s.flags, UST_TCP_ACK | UST_TCP_PSH | UST_TCP_FIN);
-	peer_ack(&c, 3 * MSS + 1, WIN);
+	peer_ack(&c, 2 * MSS, 16);
+	assert_int_equal(c.sk->sk_state, TCP_FIN_WAIT1);
+	peer_ack(&c, 3 * MSS + 1, 16);
 	assert_int_equal(c.sk->sk_state, TCP_FIN_WAIT2);
+	fx_free(&c.f);
+}
+
+/* tcp_bound_to_half_wnd: a peer whose largest window is 1024 bytes gets
+ * segments of 512, so two can be in flight. */
+static void test_mss_bounded_by_half_the_window(void **state)
+{
+	static uint8_t buf[3 * MSS];
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, 8);                         /* 8 << 7 = 1024 bytes */
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	expect_data(&c, 0, 512);
+	expect_data(&c, 512, 512);
+	assert_int_equal(drain(&c), 0);
+	fx_free(&c.f);
+}
+
+struct blocked_send {
+	struct conn *c;
+	size_t len;
+	ssize_t ret;
+	int err;
+	volatile int done;
+};
+
+static void *blocked_send_fn(void *arg)
+{
+	struct blocked_send *b = arg;
+	static uint8_t buf[200000];
+
+	b->ret = ust_send(b->c->f.st, b->c->fd, buf, b->len, 0);
+	b->err = errno;
+	b->done = 1;
+	return NULL;
+}
+
+/* Runs a blocking send in a thread while this one moves virtual time in
+ * 1 ms steps; returns the virtual ms it took (bounded). */
+static unsigned run_blocked_send(struct blocked_send *b, void (*at_ms)(struct conn *c, unsigned ms))
+{
+	pthread_t th;
+	unsigned ms = 0;
+
+	assert_int_equal(pthread_create(&th, NULL, blocked_send_fn, b), 0);
+	/* Let it reach its wait before time moves. */
+	for (unsigned i = 0; i < 2000 && !b->c->sk->sk_waiters && !b->done; i++)
+		usleep(1000);
+	while (!b->done && ms < 10000) {
+		advance_ms(b->c, 1);
+		ms++;
+		if (at_ms)
+			at_ms(b->c, ms);
+		sched_yield();
+	}
+	pthread_join(th, NULL);
+	return ms;
+}
+
+/* SO_SNDTIMEO: a blocking write that outgrows the buffer sleeps; when the
+ * timeout passes with nothing acknowledged it returns what it took, or
+ * EAGAIN if it took nothing. (The driving loop keeps moving time while the
+ * woken thread gets the lock, so the measured time may run over.) */
+static void test_blocking_send_times_out_with_partial_count(void **state)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 500000 };
+	struct blocked_send b = { .len = 100000 };
+	struct conn c;
+	unsigned ms;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	b.c = &c;
+	assert_int_equal(ust_fcntl(c.f.st, c.fd, F_SETFL, 0), 0);
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+	ms = run_blocked_send(&b, NULL);
+	assert_true(ms >= 500 && ms < 1000);     /* never early; late by thread scheduling */
+	assert_true(b.ret >= 46080 && b.ret < 46080 + MSS);
+	/* Nothing fits now: the whole timeout, then EAGAIN. */
+	b.done = 0;
+	ms = run_blocked_send(&b, NULL);
+	assert_true(ms >= 500 && ms < 1000);     /* never early; late by thread scheduling */
+	assert_int_equal(b.ret, -1);
+	assert_int_equal(b.err, EAGAIN);
+	fx_free(&c.f);
+}
+
+static void ack_everything_at_50ms(struct conn *c, unsigned ms)
+{
+	if (ms % 50 == 0)
+		peer_ack(c, c->sk->snd_nxt - c->isn - 1, WIN);
+	drain(c);
+}
+
+/* ACKs free space and the sleeping writer finishes the whole write. */
+static void test_blocking_send_completes_as_acks_free_space(void **state)
+{
+	struct blocked_send b = { .len = 150000 };
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	b.c = &c;
+	assert_int_equal(ust_fcntl(c.f.st, c.fd, F_SETFL, 0), 0);
+	run_blocked_send(&b, ack_everything_at_50ms);
+	assert_int_equal(b.ret, 150000);
 	fx_free(&c.f);
 }
 
@@ -520,6 +632,9 @@ int main(void)
 		cmocka_unit_test(test_zero_window_probes_give_up),
 		cmocka_unit_test(test_send_errors_after_reset_and_shutdown),
 		cmocka_unit_test(test_fin_waits_behind_queued_data),
+		cmocka_unit_test(test_mss_bounded_by_half_the_window),
+		cmocka_unit_test(test_blocking_send_times_out_with_partial_count),
+		cmocka_unit_test(test_blocking_send_completes_as_acks_free_space),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
