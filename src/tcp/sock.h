@@ -133,6 +133,7 @@ struct request_sock {
 #define SOCK_LINGER    (1u << 3)
 #define SOCK_KEEPOPEN  (1u << 4)
 #define SOCK_CLOSE_DEFERRED (1u << 5) /* close() came while a call slept on it */
+#define SOCK_NOSPACE   (1u << 6)    /* a writer or poll() found the send buffer full */
 
 /*
  * A full TCP socket. Fields group by who uses them: hashing (sock_common and

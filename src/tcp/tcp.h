@@ -11,12 +11,19 @@
  *           -> nothing:       tcp_v4_send_reset
  * Output: tcp_v4_connect -> inet_hash_connect -> tcp_connect -> tcp_transmit_skb
  *         -> tcp_ip_queue_xmit (IPv4 below)
- * Timers: tcp_retransmit_timer (SYN), reqsk_timer_handler (SYN-ACK), delayed ACK.
+ * Data:   tcp_sendmsg -> write queue -> tcp_push -> tcp_write_xmit (cwnd, window,
+ *         Nagle) -> tcp_transmit_data; ACKs: tcp_ack -> tcp_clean_rtx_queue,
+ *         tcp_fastretrans_alert (SACK/RACK, NewReno, PRR) -> tcp_cong_control.
+ * Timers: tcp_retransmit_timer (SYN, data RTO, zero-window probe),
+ *         reqsk_timer_handler (SYN-ACK), delayed ACK.
  *
  * Files: tcp_ipv4.c (demux, connect, conn_request, syn_recv_sock, resets),
  * tcp_input.c (state machine), tcp_minisocks.c (check_req, child creation),
  * tcp_output.c (segments, options, windows), tcp_timer.c, inet_connection_sock.c
- * (request socks, queues, accept, listen), secure_seq.c (ISN, timestamp offsets).
+ * (request socks, queues, accept, listen), secure_seq.c (ISN, timestamp offsets),
+ * tcp_write.c (write queue, transmit, FIN, probes), tcp_ack.c (ACK processing,
+ * RTT and RTO), tcp_recovery.c (SACK scoreboard, loss recovery), tcp_cong.c
+ * (congestion control ops: NewReno).
  */
 #ifndef UST_TCP_TCP_H
 #define UST_TCP_TCP_H

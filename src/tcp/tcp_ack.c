@@ -171,13 +171,15 @@ static void tcp_ack_probe(struct ust_sock *sk)
 }
 
 /* tcp_new_space: a bigger buffer as cwnd grows, and writers woken once the
- * free space is worth it (sk_stream_write_space). */
+ * free space is worth it (sk_stream_write_space), only if one found it full. */
 static void tcp_new_space(struct ust_sock *sk)
 {
 	if (tcp_packets_in_flight(sk) < sk->snd_cwnd)
 		tcp_sndbuf_expand(sk);
-	if (sk_stream_is_writeable(sk))
+	if ((sk->sk_flags & SOCK_NOSPACE) && sk_stream_is_writeable(sk)) {
+		sk->sk_flags &= ~SOCK_NOSPACE;
 		tcp_wake(sk);
+	}
 }
 
 /* tcp_ack: >0 acceptable, 0 old (ignored), <0 invalid. */
@@ -203,7 +205,10 @@ int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg)
 	win_update = tcp_ack_update_window(sk, seg);
 	if (after(ack, sk->snd_una)) {
 		sk->snd_una = ack;
-		sk->icsk_retransmits = 0;
+		/* In SYN_RECV the count still says whether our SYN-ACK was
+		 * retransmitted, which tcp_init_transfer needs (Karn). */
+		if (sk->sk_state != TCP_SYN_RECV)
+			sk->icsk_retransmits = 0;
 	}
 	if (sk->sack_ok && (seg->opt.present & UST_TCPOPT_F_SACK) && prior_packets)
 		newly_sacked = tcp_sacktag_write_queue(sk, seg, prior_snd_una);

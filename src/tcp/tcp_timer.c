@@ -6,6 +6,10 @@
  *    in SYN_SENT, then doubled up to TCP_RTO_MAX; the attempt ends with
  *    ETIMEDOUT after tcp_syn_retries (+ the linear ones) retransmissions
  *    (tcp_retransmit_timer, tcp_write_timeout);
+ *  - past the handshake the same timer is the data RTO (tcp_retransmit_timer:
+ *    Loss state, the head again, RTO doubled; ETIMEDOUT after tcp_retries2
+ *    worth of time from TCP_RTO_MIN, 8 for orphans) or the zero-window probe
+ *    timer (tcp_probe_timer), told apart by icsk_pending;
  *  - a request sock's timer resends the SYN-ACK at 1, 3, 7, 15, 31 s and lets
  *    the request die silently at 63 s (reqsk_timer_handler), sooner when the
  *    SYN queue is mostly old requests (T-5), later under TCP_DEFER_ACCEPT (T-6).

@@ -151,6 +151,7 @@ int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len, int flags)
 		/* Fill the unsent tail first, as Linux grows its last skb. */
 		if (!pkt || !sk->send_head || pkt->len >= mss || (TCP_SKB_CB(pkt)->tcp_flags & UST_TCP_FIN)) {
 			if (!sk_stream_memory_free(sk) || !(pkt = tcp_queue_new(sk))) {
+				sk->sk_flags |= SOCK_NOSPACE;
 				/* No room: what was taken goes out now (wait_for_space). */
 				if (copied)
 					tcp_push(sk, TCP_NAGLE_PUSH);
