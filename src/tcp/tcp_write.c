@@ -17,10 +17,9 @@
 #include <sys/socket.h>
 #include "tcp/tcp.h"
 
-/* MAX_TCP_HEADER and the skb overheads tcp_sndbuf_expand counts per segment. */
-#define SNDBUF_HDR_OVERHEAD 320
-#define SNDBUF_SHINFO       320
-#define SNDBUF_SKB          256
+/* The per-segment overheads tcp_sndbuf_expand counts (see there). */
+#define SNDBUF_HDR_OVERHEAD 1536
+#define SNDBUF_SKB          512
 
 _Static_assert(sizeof(struct tcp_skb_cb) <= UST_PKT_CB_SIZE, "tcp_skb_cb fits pkt->cb");
 
@@ -57,15 +56,17 @@ bool sk_stream_is_writeable(const struct ust_sock *sk)
 }
 
 /*
- * tcp_sndbuf_expand: room for two windows of the larger of cwnd and the
- * initial window, each segment counted with Linux's per-skb overhead (so an
- * MSS of 1460 gives 87040 bytes, as Linux shows). A buffer set with
- * SO_SNDBUF is left alone.
+ * tcp_sndbuf_expand: room for the larger of cwnd and the initial window,
+ * each segment counted with the kernel's per-skb overhead, unless SO_SNDBUF
+ * fixed the buffer. The constants are Linux 6.18's as measured (getsockopt
+ * after accept, packetdrill): 38400 bytes for an MSS up to 512, 69120 from
+ * 513 to 2560, i.e. 1.5 x 10 x (2^k + 512) with 2^k the power of two at or
+ * above MSS + 1536.
  */
 void tcp_sndbuf_expand(struct ust_sock *sk)
 {
 	uint32_t mss = UST_MAX((uint32_t)sk->mss_clamp == 65535 ? 0 : sk->mss_clamp, (uint32_t)sk->mss_cache);
-	uint32_t per_mss = mss + SNDBUF_HDR_OVERHEAD + SNDBUF_SHINFO, pow2 = 1;
+	uint32_t per_mss = mss + SNDBUF_HDR_OVERHEAD, pow2 = 1;
 	uint32_t nr_segs = UST_MAX(UST_MAX((uint32_t)TCP_INIT_CWND, sk->snd_cwnd), (uint32_t)sk->reordering + 1);
 	uint64_t sndmem;
 
@@ -73,7 +74,7 @@ void tcp_sndbuf_expand(struct ust_sock *sk)
 		return;
 	while (pow2 < per_mss)
 		pow2 <<= 1;
-	sndmem = 2ull * nr_segs * (pow2 + SNDBUF_SKB);
+	sndmem = 3ull * nr_segs * (pow2 + SNDBUF_SKB) / 2;
 	if ((uint64_t)sk->sk_sndbuf < sndmem)
 		sk->sk_sndbuf = (int)UST_MIN(sndmem, (uint64_t)sk->tcp->core->sysctl.tcp_wmem[2]);
 }
