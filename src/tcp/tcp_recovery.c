@@ -167,6 +167,8 @@ static void tcp_enter_recovery(struct ust_sock *sk)
 	sk->prr_delivered = sk->prr_out = 0;
 	sk->high_seq = sk->snd_nxt;
 	sk->ca_state = TCP_CA_Recovery;
+	tcp_trace_sk(sk, UST_TRACE_PKT_IN, "tcp_enter_recovery", "%s recovery: cwnd %u ssthresh %u, %u SACKed",
+		     tcp_is_sack(sk) ? "SACK" : "NewReno", sk->snd_cwnd, sk->snd_ssthresh, sk->sacked_out);
 }
 
 /* tcp_end_cwnd_reduction: recovery over, the window is ssthresh. */
@@ -261,6 +263,8 @@ void tcp_enter_loss(struct ust_sock *sk)
 	sk->snd_cwnd_cnt = 0;
 	sk->high_seq = sk->snd_nxt;
 	sk->ca_state = TCP_CA_Loss;
+	tcp_trace_sk(sk, UST_TRACE_TIMER, "tcp_enter_loss", "loss state: cwnd 1, ssthresh %u, %u lost",
+		     sk->snd_ssthresh, sk->lost_out);
 }
 
 /*
