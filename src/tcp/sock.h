@@ -224,6 +224,7 @@ struct ust_sock {
 	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;  /* srtt << 3, mdev << 2 */
 	uint32_t prr_delivered, prr_out;  /* RFC 6937 */
 	uint32_t max_packets_out, cwnd_usage_seq;  /* tcp_cwnd_validate */
+	uint32_t lsndtime;                /* ms stamp of the last data sent */
 	uint8_t is_cwnd_limited;
 	uint8_t ca_state;                 /* TCP_CA_Open ... TCP_CA_Loss */
 	uint8_t nonagle;                  /* TCP_NAGLE_OFF / CORK / PUSH */

@@ -138,11 +138,34 @@ static void tcp_mark_push(struct ust_sock *sk, struct ust_pkt *pkt)
 	sk->pushed_seq = sk->write_seq;
 }
 
+/*
+ * tcp_cwnd_restart (RFC 5681 4.1, RFC 2861): after an idle period longer than
+ * the RTO the window is no longer known to be safe; halve it once per RTO
+ * idle, down to the initial window.
+ */
+static void tcp_slow_start_after_idle_check(struct ust_sock *sk)
+{
+	uint32_t idle = tcp_time_ms(sk->tcp) - sk->lsndtime, restart = UST_MIN((uint32_t)TCP_INIT_CWND, sk->snd_cwnd);
+	int64_t delta = idle;
+
+	if (!sk->tcp->core->sysctl.tcp_slow_start_after_idle || sk->packets_out ||
+	    (int32_t)idle <= (int32_t)sk->icsk_rto)
+		return;
+	/* tcp_current_ssthresh: remember three quarters of what we had. */
+	sk->snd_ssthresh = UST_MAX(sk->snd_ssthresh, (sk->snd_cwnd >> 1) + (sk->snd_cwnd >> 2));
+	while ((delta -= sk->icsk_rto) > 0 && sk->snd_cwnd > restart)
+		sk->snd_cwnd >>= 1;
+	sk->snd_cwnd = UST_MAX(sk->snd_cwnd, restart);
+	sk->snd_cwnd_cnt = 0;
+}
+
 int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len, int flags)
 {
 	const uint8_t *p = buf;
 	uint32_t copied = 0, mss = tcp_current_mss(sk);
 	bool more = flags & MSG_MORE;
+
+	tcp_slow_start_after_idle_check(sk);
 
 	while (copied < len) {
 		struct ust_pkt *pkt = sk->wq_tail;
@@ -241,8 +264,10 @@ static int tcp_transmit_pkt(struct ust_sock *sk, struct ust_pkt *pkt)
 	struct tcp_skb_cb *cb = TCP_SKB_CB(pkt);
 	int err = tcp_transmit_data(sk, cb->seq, cb->tcp_flags, pkt->data, pkt->len);
 
-	if (!err)
+	if (!err) {
 		cb->tx_us = tcp_now_us(sk->tcp);
+		sk->lsndtime = tcp_time_ms(sk->tcp);
+	}
 	return err;
 }
 

@@ -523,6 +523,40 @@ static void test_mss_bounded_by_half_the_window(void **state)
 	fx_free(&c.f);
 }
 
+/* RFC 2861 / tcp_cwnd_restart: idle for longer than the RTO, the window
+ * halves once per RTO of idleness down to the initial 10 (ssthresh keeps 3/4
+ * of the old window); tcp_slow_start_after_idle=0 keeps it. */
+static void test_cwnd_restart_after_idle(void **state)
+{
+	static uint8_t buf[40 * MSS];
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 10 * MSS, 0), 10 * MSS);
+	peer_ack(&c, 10 * MSS, WIN);
+	assert_int_equal(c.sk->snd_cwnd, 20);
+	advance_ms(&c, 150);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 20 * MSS, 0), 20 * MSS);
+	assert_int_equal(drain(&c), 30);                 /* 150 ms < RTO: still 20 */
+	peer_ack(&c, 30 * MSS, WIN);
+	assert_int_equal(c.sk->snd_cwnd, 40);
+	advance_ms(&c, 3 * 1000);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 1, 0), 1);
+	assert_int_equal(c.sk->snd_cwnd, 10);
+	assert_int_equal(c.sk->snd_ssthresh, TCP_INFINITE_SSTHRESH);
+	fx_free(&c.f);
+
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_sysctl_write(c.f.st, "tcp_slow_start_after_idle", "0"), 0);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 10 * MSS, 0), 10 * MSS);
+	peer_ack(&c, 10 * MSS, WIN);
+	advance_ms(&c, 3 * 1000);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, 1, 0), 1);
+	assert_int_equal(c.sk->snd_cwnd, 20);
+	fx_free(&c.f);
+}
+
 struct blocked_send {
 	struct conn *c;
 	size_t len;
@@ -633,6 +667,7 @@ int main(void)
 		cmocka_unit_test(test_send_errors_after_reset_and_shutdown),
 		cmocka_unit_test(test_fin_waits_behind_queued_data),
 		cmocka_unit_test(test_mss_bounded_by_half_the_window),
+		cmocka_unit_test(test_cwnd_restart_after_idle),
 		cmocka_unit_test(test_blocking_send_times_out_with_partial_count),
 		cmocka_unit_test(test_blocking_send_completes_as_acks_free_space),
 	};
