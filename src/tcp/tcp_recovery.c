@@ -316,12 +316,12 @@ static void tcp_cwnd_reduction(struct ust_sock *sk, uint32_t delivered, bool una
 		uint32_t delta = sk->snd_ssthresh - in_flight;
 		int64_t out = (int64_t)sk->prr_delivered - sk->prr_out;
 
-		/* Slow-start reduction bound only while ACKs make progress and
-		 * nothing new was found lost; otherwise conservative. */
+		/* Slow-start reduction bound: one more only while ACKs make
+		 * progress and nothing new was found lost. */
+		sndcnt = UST_MAX(out, (int64_t)delivered);
 		if (una_advanced && !sk->newly_lost)
-			sndcnt = UST_MIN((int64_t)delta, UST_MAX(out, (int64_t)delivered) + 1);
-		else
-			sndcnt = UST_MIN((int64_t)delta, (int64_t)delivered);
+			sndcnt++;
+		sndcnt = UST_MIN((int64_t)delta, sndcnt);
 	}
 	if (sndcnt < (sk->prr_out ? 0 : 1))
 		sndcnt = sk->prr_out ? 0 : 1;

@@ -18,8 +18,8 @@
 #include "tcp/tcp.h"
 
 /* The per-segment overheads tcp_sndbuf_expand counts (see there). */
-#define SNDBUF_HDR_OVERHEAD 1536
-#define SNDBUF_SKB          512
+#define SNDBUF_HDR_OVERHEAD 512
+#define SNDBUF_SKB          256
 
 _Static_assert(sizeof(struct tcp_skb_cb) <= UST_PKT_CB_SIZE, "tcp_skb_cb fits pkt->cb");
 
@@ -56,12 +56,11 @@ bool sk_stream_is_writeable(const struct ust_sock *sk)
 }
 
 /*
- * tcp_sndbuf_expand: room for the larger of cwnd and the initial window,
- * each segment counted with the kernel's per-skb overhead, unless SO_SNDBUF
- * fixed the buffer. The constants are Linux 6.18's as measured (getsockopt
- * after accept, packetdrill): 38400 bytes for an MSS up to 512, 69120 from
- * 513 to 2560, i.e. 1.5 x 10 x (2^k + 512) with 2^k the power of two at or
- * above MSS + 1536.
+ * tcp_sndbuf_expand: room for two windows of the larger of cwnd and the
+ * initial window, each segment counted with the kernel's per-skb overhead
+ * (2^k at or above MSS + 512, plus 256), unless SO_SNDBUF fixed the buffer.
+ * Linux 6.18 with Reno shows 46080 bytes for an MSS from 513 to 1536 and
+ * 25600 below (getsockopt after accept, packetdrill).
  */
 void tcp_sndbuf_expand(struct ust_sock *sk)
 {
@@ -74,7 +73,7 @@ void tcp_sndbuf_expand(struct ust_sock *sk)
 		return;
 	while (pow2 < per_mss)
 		pow2 <<= 1;
-	sndmem = 3ull * nr_segs * (pow2 + SNDBUF_SKB) / 2;
+	sndmem = 2ull * nr_segs * (pow2 + SNDBUF_SKB);
 	if ((uint64_t)sk->sk_sndbuf < sndmem)
 		sk->sk_sndbuf = (int)UST_MIN(sndmem, (uint64_t)sk->tcp->core->sysctl.tcp_wmem[2]);
 }

@@ -165,11 +165,12 @@ static int split_words(char *s, char **w, int max)
 }
 
 /* Linux mechanisms ustack does not have (tail loss probe, F-RTO,
- * autocorking): a script may switch them off for the kernel, which leaves
- * ustack as it is; any other value is refused. */
+ * autocorking) and the one congestion control it has (reno): a script may
+ * set these for the kernel, which leaves ustack as it is; any other value is
+ * refused. */
 static const struct { const char *name, *value; } linux_only_off[] = {
 	{ "net.ipv4.tcp_early_retrans", "0" }, { "net.ipv4.tcp_frto", "0" },
-	{ "net.ipv4.tcp_autocorking", "0" },
+	{ "net.ipv4.tcp_autocorking", "0" }, { "net.ipv4.tcp_congestion_control", "reno" },
 };
 
 static int sysctl_set(struct pkt_run *r, char *name, const char *value, char *msg, size_t cap)
