@@ -1,119 +1,19 @@
 /*
- * The sender (tcp_write.c, tcp_ack.c, tcp_recovery.c, tcp_cong.c and the
- * data timers): one accepted connection behind a pipe device; the test plays
- * the peer, injecting ACKs and reading exactly what the stack sent.
- * Peer: MSS 1000, window scale 7, SACK only where a test asks for it, no
- * timestamps; the handshake takes no time, so the first RTO is 201 ms
- * (SRTT 1 us + TCP_RTO_MIN, rounded up to the ms as Linux's jiffies).
+ * The sender, queueing and sending (tcp_write.c, tcp_ack.c, tcp_cong.c, the
+ * send side of io.c and POLLOUT): initial window and slow start, congestion
+ * avoidance, the send buffer, Nagle/TCP_CORK/MSG_MORE, writev, MSS against a
+ * small window, send errors, the FIN behind queued data, blocking writes.
  */
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
-#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <unistd.h>
 #include <cmocka.h>
-#include "tcp/tcp.h"
-#include "socket/socket.h"
-#include "tcp_fixture.h"
-
-#define PORT 40000
-#define MSS 1000
-#define RTO0 201
-#define WIN 65535                    /* x 128: plenty */
-#define TCP_CORK 3                   /* Linux ABI; <netinet/tcp.h> clashes with the TCP states */
-
-struct conn {
-	struct fx f;
-	int fd;
-	uint32_t isn;                    /* our ISN: data starts at isn + 1 */
-	struct ust_sock *sk;
-};
-
-/* win: the window of the handshake's ACK, which sets SND.WND (a later pure
- * ACK cannot shrink it: tcp_may_update_window). */
-static void conn_open(struct conn *c, bool sack, uint16_t win)
-{
-	struct seg syn = { .sport = PORT, .dport = 8080, .seq = 1000, .flags = UST_TCP_SYN, .win = 65535,
-			   .opts = { .present = UST_TCPOPT_F_MSS | UST_TCPOPT_F_WSCALE |
-						(sack ? UST_TCPOPT_F_SACK_PERM : 0),
-				     .mss = MSS, .wscale = 7 } };
-	struct seg out;
-	int lfd;
-
-	fx_init(&c->f);
-	lfd = fx_listen(&c->f, 4);
-	fx_send(&c->f, &syn);
-	assert_true(fx_recv(&c->f, &out));
-	c->isn = out.seq;
-	struct seg ack = { .sport = PORT, .dport = 8080, .seq = 1001, .ack = c->isn + 1, .flags = UST_TCP_ACK,
-			   .win = win };
-	fx_send(&c->f, &ack);
-	c->fd = ust_accept(c->f.st, lfd, NULL, NULL);
-	assert_true(c->fd >= 0);
-	assert_int_equal(ust_fcntl(c->f.st, c->fd, F_SETFL, O_NONBLOCK), 0);
-	c->sk = ust_fd_get(ust_stack_sockets(c->f.st), c->fd);
-	assert_non_null(c->sk);
-}
-
-/* The peer acknowledges `rel` bytes of our data (relative sequence). */
-static void peer_ack(struct conn *c, uint32_t rel, uint16_t win)
-{
-	struct seg a = { .sport = PORT, .dport = 8080, .seq = 1001, .ack = c->isn + 1 + rel, .flags = UST_TCP_ACK,
-			 .win = win };
-
-	fx_send(&c->f, &a);
-}
-
-static void peer_sack(struct conn *c, uint32_t rel, uint32_t s0, uint32_t e0, uint32_t s1, uint32_t e1)
-{
-	struct seg a = { .sport = PORT, .dport = 8080, .seq = 1001, .ack = c->isn + 1 + rel, .flags = UST_TCP_ACK,
-			 .win = WIN };
-
-	a.opts.present = UST_TCPOPT_F_SACK;
-	a.opts.num_sacks = s1 == e1 ? 1 : 2;
-	a.opts.sack[0].start = c->isn + 1 + s0;
-	a.opts.sack[0].end = c->isn + 1 + e0;
-	a.opts.sack[1].start = c->isn + 1 + s1;
-	a.opts.sack[1].end = c->isn + 1 + e1;
-	fx_send(&c->f, &a);
-}
-
-/* Reads one data segment and checks its relative sequence and length. */
-static struct seg expect_data(struct conn *c, uint32_t rel, uint32_t len)
-{
-	struct seg out;
-
-	assert_true(fx_recv(&c->f, &out));
-	assert_int_equal(out.seq - c->isn - 1, rel);
-	assert_int_equal(out.len, len);
-	return out;
-}
-
-static unsigned drain(struct conn *c)
-{
-	struct seg out;
-	unsigned n = 0;
-
-	while (fx_recv(&c->f, &out))
-		n++;
-	return n;
-}
-
-static void advance_ms(struct conn *c, uint64_t ms)
-{
-	ust_stack_advance(c->f.st, ms * MS);
-}
-
-static short poll_mask(struct conn *c)
-{
-	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLOUT };
-
-	assert_true(ust_poll(c->f.st, &p, 1, 0) >= 0);
-	return p.revents;
-}
+#include "tcp_send_fixture.h"
 
 static void test_object_size_with_sender_state(void **state)
 {
@@ -269,193 +169,6 @@ static void test_writev_is_one_message(void **state)
 	fx_free(&c.f);
 }
 
-/* RTO: 201 ms, doubled each time; the ACK ends the backoff. */
-static void test_rto_backoff(void **state)
-{
-	uint8_t buf[100] = { 0 };
-	struct conn c;
-	uint64_t at[] = { RTO0, 2 * RTO0, 4 * RTO0 };
-
-	(void)state;
-	conn_open(&c, false, WIN);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
-	expect_data(&c, 0, 100);
-	for (unsigned i = 0; i < 3; i++) {
-		advance_ms(&c, at[i] - 1);
-		assert_int_equal(drain(&c), 0);
-		advance_ms(&c, 1);
-		expect_data(&c, 0, 100);
-	}
-	assert_int_equal(fx_stat(&c.f, "TcpExtTCPTimeouts"), 3);
-	assert_int_equal(fx_stat(&c.f, "TcpRetransSegs"), 3);
-	assert_int_equal(c.sk->ca_state, TCP_CA_Loss);
-	assert_int_equal(c.sk->snd_cwnd, 1);
-	assert_int_equal(c.sk->snd_ssthresh, 5);
-	/* Karn (RFC 6298 5.7): the ACK of a retransmission is no sample, so the
-	 * backed-off RTO stays until new data is timed. */
-	peer_ack(&c, 100, WIN);
-	assert_int_equal(c.sk->ca_state, TCP_CA_Open);
-	assert_int_equal(c.sk->packets_out, 0);
-	assert_int_equal(c.sk->icsk_backoff, 3);
-	assert_int_equal(c.sk->icsk_rto, 8 * RTO0);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
-	expect_data(&c, 100, 100);
-	advance_ms(&c, 10);
-	peer_ack(&c, 200, WIN);
-	assert_int_equal(c.sk->icsk_backoff, 0);
-	assert_true(c.sk->icsk_rto >= RTO0 && c.sk->icsk_rto <= RTO0 + 10);
-	fx_free(&c.f);
-}
-
-/* tcp_retries2 = 3: the model allows (2^4 - 1) x 200 ms = 3 s after the first
- * retransmission (at 201 ms); the timeout at 6231 ms finds that passed and
- * ends the connection with ETIMEDOUT, without a fifth retransmission. */
-static void test_retries2_gives_up_with_etimedout(void **state)
-{
-	uint8_t buf[100] = { 0 };
-	struct conn c;
-
-	(void)state;
-	conn_open(&c, false, WIN);
-	assert_int_equal(ust_sysctl_write(c.f.st, "tcp_retries2", "3"), 0);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
-	advance_ms(&c, 15 * RTO0 - 1);               /* sent at 0, 201, 603, 1407 */
-	assert_int_equal(drain(&c), 4);
-	advance_ms(&c, 1);                           /* 3015: 2814 ms < 3 s, again */
-	assert_int_equal(drain(&c), 1);
-	advance_ms(&c, 16 * RTO0 - 1);
-	assert_int_equal(drain(&c), 0);
-	assert_int_equal(c.sk->sk_state, TCP_ESTABLISHED);
-	advance_ms(&c, 1);                           /* 6231: given up */
-	assert_int_equal(drain(&c), 0);
-	assert_int_equal(c.sk->sk_state, TCP_CLOSE);
-	assert_int_equal(fx_stat(&c.f, "TcpExtTCPAbortOnTimeout"), 1);
-	assert_int_equal(ust_recv(c.f.st, c.fd, buf, 1, 0), -1);
-	assert_int_equal(errno, ETIMEDOUT);
-	fx_free(&c.f);
-}
-
-/* Three duplicate ACKs resend the head at once (NewReno, TCPRenoRecovery,
- * TCPFastRetrans); ssthresh is half the window; an ACK above high_seq ends
- * recovery with cwnd = ssthresh. */
-static void test_fast_retransmit_on_third_dupack(void **state)
-{
-	static uint8_t buf[10 * MSS];
-	struct conn c;
-
-	(void)state;
-	conn_open(&c, false, WIN);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
-	assert_int_equal(drain(&c), 10);
-	peer_ack(&c, MSS, WIN);                         /* cwnd 11 */
-	assert_int_equal(c.sk->snd_cwnd, 11);
-	peer_ack(&c, MSS, WIN);
-	peer_ack(&c, MSS, WIN);
-	assert_int_equal(drain(&c), 0);
-	peer_ack(&c, MSS, WIN);
-	expect_data(&c, MSS, MSS);
-	assert_int_equal(drain(&c), 0);
-	assert_int_equal(c.sk->ca_state, TCP_CA_Recovery);
-	assert_int_equal(c.sk->snd_ssthresh, 5);
-	assert_int_equal(fx_stat(&c.f, "TcpExtTCPRenoRecovery"), 1);
-	assert_int_equal(fx_stat(&c.f, "TcpExtTCPFastRetrans"), 1);
-	assert_int_equal(fx_stat(&c.f, "TcpExtTCPTimeouts"), 0);
-	/* Exactly high_seq: Reno stays in recovery (tcp_try_undo_recovery). */
-	peer_ack(&c, 10 * MSS, WIN);
-	assert_int_equal(c.sk->ca_state, TCP_CA_Recovery);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 100, 0), 100);
-	expect_data(&c, 10 * MSS, 100);
-	peer_ack(&c, 10 * MSS + 100, WIN);
-	assert_int_equal(c.sk->ca_state, TCP_CA_Open);
-	assert_int_equal(c.sk->snd_cwnd, 5);
-	fx_free(&c.f);
-}
-
-/* SACK: the scoreboard counts what the peer holds; the third SACKed segment
- * starts recovery and the hole goes first; a D-SACK is counted. */
-static void test_sack_scoreboard_and_hole_first(void **state)
-{
-	static uint8_t buf[10 * MSS];
-	struct conn c;
-
-	(void)state;
-	conn_open(&c, true, WIN);
-	assert_true(c.sk->sack_ok);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
-	assert_int_equal(drain(&c), 10);
-	/* A path whose minimum RTT is 40 ms: RACK waits a quarter of it before
-	 * calling a hole lost, until three segments are SACKed. */
-	c.sk->rtt_min_us = 40000;
-	advance_ms(&c, 10);
-	peer_sack(&c, 0, 1 * MSS, 2 * MSS, 0, 0);
-	peer_sack(&c, 0, 1 * MSS, 3 * MSS, 0, 0);
-	assert_int_equal(c.sk->sacked_out, 2);
-	assert_int_equal(drain(&c), 0);
-	peer_sack(&c, 0, 1 * MSS, 4 * MSS, 0, 0);
-	assert_int_equal(c.sk->sacked_out, 3);
-	expect_data(&c, 0, MSS);
-	assert_int_equal(fx_stat(&c.f, "TcpExtTCPSackRecovery"), 1);
-	assert_int_equal(c.sk->lost_out, 1);
-	assert_int_equal(c.sk->retrans_out, 1);
-	/* The original arrives after all: the peer reports a duplicate. */
-	peer_sack(&c, 4 * MSS, 0, MSS, 0, 0);
-	assert_int_equal(fx_stat(&c.f, "TcpExtTCPDSACKRecv"), 1);
-	assert_int_equal(c.sk->sacked_out, 0);
-	peer_ack(&c, 10 * MSS, WIN);
-	assert_int_equal(c.sk->ca_state, TCP_CA_Open);
-	assert_int_equal(c.sk->packets_out, 0);
-	fx_free(&c.f);
-}
-
-/* Zero window: probes (SEQ=SND.UNA-1, no data) after 201, 402, 804 ms; after
- * tcp_retries2 unanswered probes the connection ends. An answer with a
- * window lets the data go and ends the probing. */
-static void test_zero_window_probes_then_window_opens(void **state)
-{
-	uint8_t buf[500] = { 0 };
-	struct conn c;
-	struct seg s;
-
-	(void)state;
-	conn_open(&c, false, 0);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 500, 0), 500);
-	assert_int_equal(drain(&c), 0);
-	advance_ms(&c, RTO0);
-	assert_true(fx_recv(&c.f, &s));
-	assert_int_equal(s.seq, c.isn);                  /* SND.UNA - 1 */
-	assert_int_equal(s.len, 0);
-	advance_ms(&c, 2 * RTO0 - 1);
-	assert_int_equal(drain(&c), 0);
-	advance_ms(&c, 1);
-	assert_int_equal(drain(&c), 1);
-	assert_int_equal(fx_stat(&c.f, "TcpExtTCPWinProbe"), 2);
-	peer_ack(&c, 0, 100);                           /* 100 << 7: room */
-	expect_data(&c, 0, 500);
-	assert_int_equal(c.sk->icsk_probes_out, 0);
-	assert_int_equal(c.sk->icsk_backoff, 0);
-	fx_free(&c.f);
-}
-
-static void test_zero_window_probes_give_up(void **state)
-{
-	uint8_t buf[500] = { 0 };
-	struct conn c;
-
-	(void)state;
-	conn_open(&c, false, 0);
-	assert_int_equal(ust_sysctl_write(c.f.st, "tcp_retries2", "2"), 0);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 500, 0), 500);
-	advance_ms(&c, 7 * RTO0 - 1);                     /* probes at 201, 603 */
-	assert_int_equal(drain(&c), 2);
-	assert_int_equal(c.sk->sk_state, TCP_ESTABLISHED);
-	advance_ms(&c, 1);                               /* the third timer gives up */
-	assert_int_equal(drain(&c), 0);
-	assert_int_equal(c.sk->sk_state, TCP_CLOSE);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 1, 0), -1);
-	assert_int_equal(errno, ETIMEDOUT);
-	fx_free(&c.f);
-}
-
 /* After a reset: the first write reports ECONNRESET, the next EPIPE. After
  * shutdown(SHUT_WR): EPIPE, and POLLOUT (a write would not block). */
 static void test_send_errors_after_reset_and_shutdown(void **state)
@@ -520,40 +233,6 @@ static void test_mss_bounded_by_half_the_window(void **state)
 	expect_data(&c, 0, 512);
 	expect_data(&c, 512, 512);
 	assert_int_equal(drain(&c), 0);
-	fx_free(&c.f);
-}
-
-/* RFC 2861 / tcp_cwnd_restart: idle for longer than the RTO, the window
- * halves once per RTO of idleness down to the initial 10 (ssthresh keeps 3/4
- * of the old window); tcp_slow_start_after_idle=0 keeps it. */
-static void test_cwnd_restart_after_idle(void **state)
-{
-	static uint8_t buf[40 * MSS];
-	struct conn c;
-
-	(void)state;
-	conn_open(&c, false, WIN);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 10 * MSS, 0), 10 * MSS);
-	peer_ack(&c, 10 * MSS, WIN);
-	assert_int_equal(c.sk->snd_cwnd, 20);
-	advance_ms(&c, 150);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 20 * MSS, 0), 20 * MSS);
-	assert_int_equal(drain(&c), 30);                 /* 150 ms < RTO: still 20 */
-	peer_ack(&c, 30 * MSS, WIN);
-	assert_int_equal(c.sk->snd_cwnd, 40);
-	advance_ms(&c, 3 * 1000);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 1, 0), 1);
-	assert_int_equal(c.sk->snd_cwnd, 10);
-	assert_int_equal(c.sk->snd_ssthresh, TCP_INFINITE_SSTHRESH);
-	fx_free(&c.f);
-
-	conn_open(&c, false, WIN);
-	assert_int_equal(ust_sysctl_write(c.f.st, "tcp_slow_start_after_idle", "0"), 0);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 10 * MSS, 0), 10 * MSS);
-	peer_ack(&c, 10 * MSS, WIN);
-	advance_ms(&c, 3 * 1000);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, 1, 0), 1);
-	assert_int_equal(c.sk->snd_cwnd, 20);
 	fx_free(&c.f);
 }
 
@@ -658,16 +337,9 @@ int main(void)
 		cmocka_unit_test(test_so_sndbuf_locks_the_buffer),
 		cmocka_unit_test(test_nagle_and_cork),
 		cmocka_unit_test(test_writev_is_one_message),
-		cmocka_unit_test(test_rto_backoff),
-		cmocka_unit_test(test_retries2_gives_up_with_etimedout),
-		cmocka_unit_test(test_fast_retransmit_on_third_dupack),
-		cmocka_unit_test(test_sack_scoreboard_and_hole_first),
-		cmocka_unit_test(test_zero_window_probes_then_window_opens),
-		cmocka_unit_test(test_zero_window_probes_give_up),
 		cmocka_unit_test(test_send_errors_after_reset_and_shutdown),
 		cmocka_unit_test(test_fin_waits_behind_queued_data),
 		cmocka_unit_test(test_mss_bounded_by_half_the_window),
-		cmocka_unit_test(test_cwnd_restart_after_idle),
 		cmocka_unit_test(test_blocking_send_times_out_with_partial_count),
 		cmocka_unit_test(test_blocking_send_completes_as_acks_free_space),
 	};
