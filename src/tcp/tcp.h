@@ -21,7 +21,7 @@
  * tcp_input.c (state machine), tcp_minisocks.c (check_req, child creation),
  * tcp_output.c (segments, options, windows), tcp_timer.c, inet_connection_sock.c
  * (request socks, queues, accept, listen), secure_seq.c (ISN, timestamp offsets),
- * tcp_write.c (write queue, transmit, FIN, probes), tcp_ack.c (ACK processing,
+ * tcp_write.c (write queue, transmit, FIN), tcp_probe.c (zero-window probe), tcp_ack.c (ACK processing,
  * RTT and RTO), tcp_recovery.c (SACK scoreboard, loss recovery), tcp_cong.c
  * (congestion control ops: NewReno).
  */
@@ -240,6 +240,12 @@ void tcp_sndbuf_expand(struct ust_sock *sk);
  * the handshake when it was not retransmitted. */
 void tcp_init_transfer(struct ust_sock *sk);
 void tcp_rearm_rto(struct ust_sock *sk);
+/* The send MSS now (tcp_current_mss); one queued packet onto the wire, its
+ * send time noted (for RTT, RACK and idle restart). */
+uint32_t tcp_current_mss(const struct ust_sock *sk);
+int tcp_transmit_pkt(struct ust_sock *sk, struct ust_pkt *pkt);
+
+/* tcp_probe.c */
 void tcp_check_probe_timer(struct ust_sock *sk);
 void tcp_send_probe0(struct ust_sock *sk);
 
