@@ -21,9 +21,9 @@
  * tcp_input.c (state machine), tcp_minisocks.c (check_req, child creation),
  * tcp_output.c (segments, options, windows), tcp_timer.c, inet_connection_sock.c
  * (request socks, queues, accept, listen), secure_seq.c (ISN, timestamp offsets),
- * tcp_write.c (write queue, transmit, FIN), tcp_probe.c (zero-window probe), tcp_ack.c (ACK processing,
- * RTT and RTO), tcp_recovery.c (SACK scoreboard, loss recovery), tcp_cong.c
- * (congestion control ops: NewReno).
+ * tcp_write.c (write queue, transmit, FIN), tcp_probe.c (zero-window probe),
+ * tcp_ack.c (ACK processing, RTT and RTO), tcp_recovery.c (SACK scoreboard,
+ * loss recovery), tcp_cong.c (congestion control ops: NewReno).
  */
 #ifndef UST_TCP_TCP_H
 #define UST_TCP_TCP_H
@@ -178,7 +178,7 @@ int tcp_transmit_data(struct ust_sock *sk, uint32_t seq, uint8_t flags, const vo
  * SEQ=SND.UNA-1, no data. */
 int tcp_xmit_probe_skb(struct ust_sock *sk);
 
-/* --- the sender: tcp_write.c, tcp_ack.c, tcp_recovery.c, tcp_cong.c ------ */
+/* --- the sender: tcp_write.c, tcp_probe.c, tcp_ack.c, tcp_recovery.c, tcp_cong.c */
 /* Per queued packet (Linux's TCP_SKB_CB), in pkt->cb. */
 struct __attribute__((may_alias)) tcp_skb_cb {
 	uint32_t seq, end_seq;          /* end_seq counts the FIN */
