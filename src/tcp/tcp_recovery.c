@@ -40,6 +40,7 @@ static void tcp_mark_lost_again(struct ust_sock *sk, struct ust_pkt *pkt)
 	if (cb->sacked & TCPCB_SACKED_RETRANS) {
 		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 		sk->retrans_out--;
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPLOSTRETRANSMIT);
 	}
 	tcp_mark_lost(sk, pkt);
 }

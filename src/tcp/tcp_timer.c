@@ -132,6 +132,19 @@ static void tcp_data_retransmit_timer(struct ust_sock *sk)
 		tcp_write_err(sk);
 		return;
 	}
+	/* The first timeout says which repair failed (tcp_retransmit_timer). */
+	if (!sk->icsk_retransmits) {
+		int mib = -1;
+
+		if (sk->ca_state == TCP_CA_Recovery)
+			mib = sk->sack_ok ? LINUX_MIB_TCPSACKRECOVERYFAIL : LINUX_MIB_TCPRENORECOVERYFAIL;
+		else if (sk->ca_state == TCP_CA_Loss)
+			mib = LINUX_MIB_TCPLOSSFAILURES;
+		else if (sk->ca_state == TCP_CA_Disorder || sk->sacked_out)
+			mib = sk->sack_ok ? LINUX_MIB_TCPSACKFAILURES : LINUX_MIB_TCPRENOFAILURES;
+		if (mib >= 0)
+			UST_INC_STATS(tcp->core, mib);
+	}
 	tcp_enter_loss(sk);
 	if (sk->icsk_retransmits < 255)
 		sk->icsk_retransmits++;

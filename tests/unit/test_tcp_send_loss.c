@@ -116,6 +116,36 @@ static void test_fast_retransmit_on_third_dupack(void **state)
 	fx_free(&c.f);
 }
 
+/* An RTO during fast recovery: the repair failed (TCPRenoRecoveryFail); Loss
+ * keeps the episode's ssthresh, cwnd 1, and slow start resends the rest. */
+static void test_rto_during_recovery_enters_loss(void **state)
+{
+	static uint8_t buf[10 * MSS];
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+	assert_int_equal(drain(&c), 10);
+	for (int i = 0; i < 4; i++)
+		peer_ack(&c, MSS, WIN);
+	expect_data(&c, MSS, MSS);
+	assert_int_equal(c.sk->ca_state, TCP_CA_Recovery);
+	/* Nothing more comes for an RTO: recovery failed, Loss takes over. */
+	advance_ms(&c, RTO0);
+	expect_data(&c, MSS, MSS);
+	assert_int_equal(c.sk->ca_state, TCP_CA_Loss);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPRenoRecoveryFail"), 1);
+	assert_int_equal(c.sk->snd_ssthresh, 5);        /* same episode: kept */
+	assert_int_equal(c.sk->snd_cwnd, 1);
+	peer_ack(&c, 2 * MSS, WIN);
+	assert_int_equal(c.sk->snd_cwnd, 2);
+	assert_int_equal(drain(&c), 2);                 /* slow start: the next two lost */
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPSlowStartRetrans"), 2);
+	assert_int_equal(fx_stat(&c.f, "TcpExtTCPTimeouts"), 1);
+	fx_free(&c.f);
+}
+
 /* SACK: the scoreboard counts what the peer holds; the third SACKed segment
  * starts recovery and the hole goes first; a D-SACK is counted. */
 static void test_sack_scoreboard_and_hole_first(void **state)
@@ -241,6 +271,7 @@ int main(void)
 		cmocka_unit_test(test_rto_backoff),
 		cmocka_unit_test(test_retries2_gives_up_with_etimedout),
 		cmocka_unit_test(test_fast_retransmit_on_third_dupack),
+		cmocka_unit_test(test_rto_during_recovery_enters_loss),
 		cmocka_unit_test(test_sack_scoreboard_and_hole_first),
 		cmocka_unit_test(test_zero_window_probes_then_window_opens),
 		cmocka_unit_test(test_zero_window_probes_give_up),
