@@ -141,6 +141,10 @@ static ssize_t tcp_send_iov(struct ust_sockets *s, struct ust_sock *sk, const st
 		if (ust_sk_wait(s, sk, sk->sk_sndtimeo, send_connected, false))
 			return -EAGAIN;
 	}
+	/* Checked before any byte, so a zero-length write reports it too. */
+	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN) ||
+	    !(TCPF(sk->sk_state) & (TCPF(TCP_ESTABLISHED) | TCPF(TCP_CLOSE_WAIT))))
+		return send_error(sk, -EPIPE);
 	for (int i = 0; i < iovcnt; i++) {
 		const uint8_t *p = iov[i].iov_base;
 		size_t left = iov[i].iov_len;
