@@ -6,10 +6,11 @@
 #                                 the kernel's side of ustap0 192.0.2.1/24
 #   scripts/netns-demo.sh stop    stop that server and delete the namespace
 # Needs root. All addresses live inside the namespace. The ustack command is
-# $USTACK, else build/ustack, else ustack on PATH.
+# $USTACK, else build/ustack, else ustack on PATH. USTACK_NS=NAME picks another
+# namespace name (several demos side by side); give stop the same.
 set -u
-ns=ustack-demo
-run=/run/ustack-demo
+ns=${USTACK_NS:-ustack-demo}
+run=/run/$ns
 pidfile=$run/serve.pid
 log=$run/serve.log
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +53,8 @@ start() {
   echo "its output and, at stop, its counters are in $log. Try:"
   echo
   echo "  ip netns exec $ns curl http://192.0.2.2:8080/"
+  echo "  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | ip netns exec $ns nc -N 192.0.2.2 8080"
+  echo "  ip netns exec $ns ping -c 2 192.0.2.2"
   echo
   echo "Counters now: kill -USR1 $(cat "$pidfile"); cat $log"
   echo "Stop: $0 stop"

@@ -117,6 +117,7 @@ void ust_stack_free(struct ust_stack *st)
 
 	if (!st)
 		return;
+	ust_evloop_free(st->sockets.evloop);
 	ust_sockets_destroy(&st->sockets);
 	ust_tcp_destroy(&st->tcp);
 	ust_ipv4_destroy(&st->ipv4);   /* frees queued packets before the pool goes */
@@ -152,6 +153,8 @@ void ust_stack_attach_netdev(struct ust_stack *st, struct ust_netdev *dev, const
 	ust_list_add_tail(&st->netdevs, &dev->node);
 	/* On ENOMEM the device stays without IPv4 and drops what it receives. */
 	(void)ust_ipv4_netdev_register(&st->ipv4, dev);
+	if (st->sockets.evloop && dev->ops->get_fd && dev->ops->get_fd(dev) >= 0)
+		ust_evloop_add_fd(st->sockets.evloop, dev->ops->get_fd(dev));
 }
 
 struct ust_ipv4 *ust_stack_ipv4(struct ust_stack *st) { return &st->ipv4; }
@@ -186,10 +189,19 @@ struct ust_netdev *ust_stack_netdev(struct ust_stack *st, int ifindex)
 
 int ust_stack_fds(struct ust_stack *st, int *fds, int max)
 {
+	int n;
+
+	pthread_mutex_lock(&st->lock);
+	n = ust_stack_fds_locked(st, fds, max);
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
+int ust_stack_fds_locked(struct ust_stack *st, int *fds, int max)
+{
 	struct ust_list *pos;
 	int n = 0;
 
-	pthread_mutex_lock(&st->lock);
 	ust_list_for_each(pos, &st->netdevs) {
 		struct ust_netdev *dev = ust_list_entry(pos, struct ust_netdev, node);
 		int fd = dev->ops->get_fd ? dev->ops->get_fd(dev) : -1;
@@ -200,7 +212,6 @@ int ust_stack_fds(struct ust_stack *st, int *fds, int max)
 			fds[n] = fd;
 		n++;
 	}
-	pthread_mutex_unlock(&st->lock);
 	return n;
 }
 
@@ -255,11 +266,13 @@ int ust_stack_poll(struct ust_stack *st)
 
 	pthread_mutex_lock(&st->lock);
 	work = stack_poll_locked(st);
+	if (st->sockets.evloop)
+		ust_evloop_sync(st->sockets.evloop);
 	pthread_mutex_unlock(&st->lock);
 	return work;
 }
 
-static uint64_t next_event_locked(const struct ust_stack *st)
+uint64_t ust_stack_next_event_locked(const struct ust_stack *st)
 {
 	uint64_t next = UINT64_MAX, tick;
 	const struct ust_list *pos;
@@ -282,7 +295,7 @@ uint64_t ust_stack_next_event(const struct ust_stack *st)
 	uint64_t next;
 
 	pthread_mutex_lock(lock);
-	next = next_event_locked(st);
+	next = ust_stack_next_event_locked(st);
 	pthread_mutex_unlock(lock);
 	return next;
 }
@@ -326,6 +339,11 @@ int ust_stack_advance(struct ust_stack *st, uint64_t ns)
 		step_to(st, next);
 	}
 	step_to(st, target);
+	if (st->sockets.evloop) {
+		pthread_mutex_lock(&st->lock);
+		ust_evloop_sync(st->sockets.evloop);
+		pthread_mutex_unlock(&st->lock);
+	}
 	return 0;
 }
 

@@ -24,6 +24,16 @@ void ust_stack_attach_netdev(struct ust_stack *st, struct ust_netdev *dev, const
 /* Copies the fd of each device that has one (ops->get_fd) into fds, at most
  * max; returns how many devices have one (may exceed max). Takes the lock. */
 int ust_stack_fds(struct ust_stack *st, int *fds, int max);
+int ust_stack_fds_locked(struct ust_stack *st, int *fds, int max);
+uint64_t ust_stack_next_event_locked(const struct ust_stack *st);
+/* The event fd (api/evloop.c); all with the lock held but ust_evloop_free. */
+struct ust_evloop;
+void ust_evloop_sync(struct ust_evloop *evl);
+void ust_evloop_add_fd(struct ust_evloop *evl, int fd);
+void ust_evloop_free(struct ust_evloop *evl);
+/* The eventfd ust_stack_wakeup() writes (made on first use; -1 if it cannot
+ * be). Takes the lock. */
+int ust_evloop_eventfd(struct ust_stack *st);
 /* The device with this ifindex, or NULL. */
 struct ust_netdev *ust_stack_netdev(struct ust_stack *st, int ifindex);
 

@@ -44,6 +44,8 @@ struct ust_tool_device {
 int ust_tool_open_device(const char *cmd, struct ust_stack *st, const struct ust_tool_device *d,
 			 struct ust_netdev **dev);
 double ust_tool_now_s(void);
+/* Every trace event of st, one line each on stderr. */
+void ust_tool_trace_stderr(struct ust_stack *st);
 /* SIGINT and SIGTERM (and SIGUSR1) blocked and readable from the fd returned. */
 int ust_tool_signals_fd(int with_usr1);
 

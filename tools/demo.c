@@ -29,6 +29,7 @@ struct demo {
 	struct ust_stack *client, *server;
 	struct ust_netdev *cdev, *sdev;
 	int verbose;                 /* 1: every event; 0: queues, drops, timers */
+	int trace_all;               /* --trace: every event of the whole run */
 	const char *pcap;
 };
 
@@ -57,23 +58,29 @@ static void on_trace(const struct ust_trace_event *ev, void *ctx)
 	const struct side *side = ctx;
 	char line[256];
 
+	if (side->d->trace_all)
+		goto print;
 	if (side->d->verbose < 0)
 		return;
 	if (!side->d->verbose && ev->kind != UST_TRACE_QUEUE && ev->kind != UST_TRACE_DROP &&
 	    !(ev->kind == UST_TRACE_TIMER && strstr(ev->func, "timer")))
 		return;
+print:
 	ust_trace_format(ev, line, sizeof(line));
 	printf("  %-6s [%s] %s\n", side->name, kind_tag(ev->kind), line);
 }
 
 void ust_cmd_demo_usage(void)
 {
-	printf("usage: ustack demo [--pcap FILE] [--quiet]\n"
+	printf("usage: ustack demo [--trace] [--pcap FILE] [--quiet]\n"
 	       "\n"
 	       "Runs Linux's TCP connection setup between two ustack stacks on an in-memory\n"
 	       "Ethernet link, in virtual time (no root, no network needed), and explains it.\n"
+	       "  --trace       every trace event of both stacks, all through the run (by\n"
+	       "                default parts 4 and 5 show only queue moves, drops, timers)\n"
 	       "  --pcap FILE   write every frame to FILE (default ustack-demo.pcap)\n"
-	       "  --quiet       only the summary lines and counters\n"
+	       "  --quiet       only the summary lines and counters (and, with --trace, the\n"
+	       "                trace events)\n"
 	       "Exit status: 0 when every connection formed, carried data and closed.\n");
 }
 
@@ -193,6 +200,7 @@ static int parse_args(int argc, char **argv, struct demo *d)
 	static const struct option opts[] = {
 		{ "pcap", required_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "trace", no_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -203,6 +211,8 @@ static int parse_args(int argc, char **argv, struct demo *d)
 			d->pcap = optarg;
 		else if (c == 'q')
 			d->verbose = -1;
+		else if (c == 't')
+			d->trace_all = 1;
 		else
 			return -1;
 	}

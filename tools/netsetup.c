@@ -5,6 +5,7 @@
  * a single-threaded tool stop cleanly.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,15 +14,17 @@
 #include "cli.h"
 #include "ustack/ustack.h"
 
-static const char *open_hint(int err)
+static const char *open_hint(int err, const char *ifname)
 {
 	switch (err) {
 	case EPERM:
-	case EACCES: return " (needs CAP_NET_ADMIN)";
+	case EACCES: return " (needs root or CAP_NET_ADMIN)";
 	case ENOENT:
 	case ENODEV: return " (no /dev/net/tun or no tun module)";
 	case EBUSY: return " (the interface is in use)";
-	case EINVAL: return " (bad interface name)";
+	case EINVAL:
+		return strlen(ifname) >= IFNAMSIZ ? " (interface names have at most 15 characters)"
+						  : " (bad interface name)";
 	default: return "";
 	}
 }
@@ -35,16 +38,21 @@ static void on_trace(const struct ust_trace_event *ev, void *ctx)
 	fprintf(stderr, "%s\n", line);
 }
 
+void ust_tool_trace_stderr(struct ust_stack *st)
+{
+	ust_trace_set_callback(st, on_trace, NULL);
+}
+
 int ust_tool_open_device(const char *cmd, struct ust_stack *st, const struct ust_tool_device *d,
 			 struct ust_netdev **dev)
 {
 	if (d->trace)
-		ust_trace_set_callback(st, on_trace, NULL);
+		ust_tool_trace_stderr(st);
 	if ((d->tun ? ust_tun_open : ust_tap_open)(st, d->ifname, dev) < 0) {
 		int err = errno;
 
 		fprintf(stderr, "ustack %s: cannot open %s %s: %s%s\n", cmd, d->tun ? "tun" : "tap",
-			d->ifname, strerror(err), open_hint(err));
+			d->ifname, strerror(err), open_hint(err, d->ifname));
 		return -1;
 	}
 	if (d->pcap && ust_netdev_pcap_open(*dev, d->pcap) < 0) {

@@ -15,7 +15,7 @@
 
 void ust_cmd_stat_usage(void)
 {
-	printf("usage: ustack stat [--all] [NAME...]\n"
+	printf("usage: ustack stat [--all] [--trace] [--pcap FILE] [NAME...]\n"
 	       "\n"
 	       "Lists the counters ustack keeps, with Linux's names, in nstat's format.\n"
 	       "ustack runs inside the process that uses it, so there is no daemon to read\n"
@@ -25,6 +25,10 @@ void ust_cmd_stat_usage(void)
 	       "\n"
 	       "  --all        every counter (the default without NAMEs)\n"
 	       "  NAME...      only these counters, e.g. TcpPassiveOpens TcpExtListenDrops\n"
+	       "  --trace      print the stack's trace events to stderr, as every command\n"
+	       "               does (a fresh stack that sends nothing has none)\n"
+	       "  --pcap FILE  record the stack's device to FILE, as every command does\n"
+	       "               (here an empty capture: nothing is sent)\n"
 	       "  -h, --help   this text\n"
 	       "\n"
 	       "Exit status: 0, 1 a NAME is not a counter ustack keeps, 2 usage.\n");
@@ -34,18 +38,24 @@ int ust_cmd_stat(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'a' },
+		{ "trace", no_argument, NULL, 't' },
+		{ "pcap", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ust_stack_config cfg;
 	struct ust_stack *st;
-	int c, status = UST_EXIT_OK;
+	struct ust_netdev *dev;
+	const char *pcap = NULL;
+	int c, trace = 0, status = UST_EXIT_OK;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': break;
+		case 't': trace = 1; break;
+		case 'p': pcap = optarg; break;
 		case 'h': ust_cmd_stat_usage(); return UST_EXIT_OK;
 		default:
 			fprintf(stderr, "ustack stat: bad option '%s' (usage: ustack stat [--all] [NAME...])\n",
@@ -59,6 +69,13 @@ int ust_cmd_stat(int argc, char **argv)
 	st = ust_stack_new(&cfg);
 	if (!st) {
 		fprintf(stderr, "ustack stat: cannot create a stack: %s\n", strerror(errno));
+		return UST_EXIT_SETUP;
+	}
+	if (trace)
+		ust_tool_trace_stderr(st);
+	if (pcap && (ust_pipe_create(st, UST_FRAMING_ETH, 0, &dev) < 0 || ust_netdev_pcap_open(dev, pcap) < 0)) {
+		fprintf(stderr, "ustack stat: cannot open capture %s: %s\n", pcap, strerror(errno));
+		ust_stack_free(st);
 		return UST_EXIT_SETUP;
 	}
 	if (optind == argc) {

@@ -86,6 +86,13 @@ UST_API int ust_tun_open(struct ust_stack *st, const char *name, struct ust_netd
 /* The kernel's interface name of a tap/tun device; NULL (EINVAL) for others. */
 UST_API const char *ust_tap_ifname(const struct ust_netdev *dev);
 
+/* Gratuitous ARP: one broadcast request announcing each address of an up
+ * Ethernet device, so the peers (re)learn its MAC (Linux's
+ * netdev_notify_peers; also sent when the device comes up if the sysctl
+ * arp_notify is 1). -1 with ENODEV (not a stack's device), ENETDOWN (down),
+ * EOPNOTSUPP (not Ethernet). */
+UST_API int ust_netdev_notify_peers(struct ust_netdev *dev);
+
 UST_API const char *ust_netdev_name(const struct ust_netdev *dev);
 UST_API int ust_netdev_ifindex(const struct ust_netdev *dev);
 UST_API uint32_t ust_netdev_mtu(const struct ust_netdev *dev);

@@ -60,11 +60,38 @@ UST_API int ust_stack_poll(struct ust_stack *st);
  * readable or the stack's next timer is due, at most max_ms (negative: no
  * bound but the next event). With a virtual clock only the devices and max_ms
  * count. A timer armed by another thread during the sleep is seen at the
- * latest after max_ms, so keep it small (e.g. 100). Returns the number of
- * readable devices (0: timeout or a signal), -1 with errno.
+ * latest after max_ms, so keep it small (e.g. 100), or have that thread call
+ * ust_stack_wakeup(), which ends the sleep at once. Returns the number of
+ * readable devices (0: timeout, a wake-up or a signal), -1 with errno.
  *   for (;;) { ust_stack_wait(st, 100); ust_stack_poll(st); }
  */
 UST_API int ust_stack_wait(struct ust_stack *st, int max_ms);
+
+/*
+ * The stack as one kernel descriptor, for a program with its own event loop
+ * (epoll, poll, libuv, ...): readable whenever the stack has work — a device
+ * has a frame, a timer or delayed packet is due, or ust_stack_wakeup() was
+ * called. When it is readable, call ust_stack_poll(), which also re-arms it;
+ * then handle the sockets (ust_epoll_wait(..., 0) or ust_poll(..., 0)).
+ *
+ *   int sfd = ust_stack_event_fd(st);            add sfd to your epoll for EPOLLIN
+ *   for (;;) {
+ *       epoll_wait(myep, evs, n, -1);
+ *       if (sfd is among evs) ust_stack_poll(st);
+ *       ... ust_epoll_wait(st, uep, uevs, n, 0); handle sockets ...
+ *   }
+ *
+ * Socket calls re-arm the descriptor's timer themselves when they start an
+ * earlier timer. A device without a kernel fd (memlink, pipe) cannot make it
+ * readable: whoever feeds it calls ust_stack_wakeup(). The descriptor is the
+ * stack's (do not close it); it is freed with the stack. With a virtual clock
+ * it is readable only while a timer is already due. -1 with errno (EMFILE,
+ * ENOMEM) if the kernel objects cannot be made.
+ */
+UST_API int ust_stack_event_fd(struct ust_stack *st);
+/* Makes ust_stack_event_fd readable and ends a ust_stack_wait() sleep; from
+ * any thread (it takes the stack lock: not from a signal handler). */
+UST_API int ust_stack_wakeup(struct ust_stack *st);
 
 /* When the stack next has work without new input (a timer or a delayed packet),
  * in the clock's nanoseconds; UINT64_MAX when nothing is pending. */

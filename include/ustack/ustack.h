@@ -8,5 +8,6 @@
 #include "ustack/stats.h"
 #include "ustack/ip.h"
 #include "ustack/trace.h"
+#include "ustack/epoll.h"
 
 #endif

@@ -2,7 +2,9 @@
  * The event loop's sleep: a stack thread calls ust_stack_wait() then
  * ust_stack_poll(). It sleeps in poll(2) on every device fd, with a timeout
  * that ends at the stack's next timer (or delayed packet), so an idle stack
- * costs no CPU and a busy one never waits past its next event.
+ * costs no CPU and a busy one never waits past its next event. The eventfd
+ * of ust_stack_wakeup() (src/api/evloop.c) is in the set too, once made, so
+ * another thread can end the sleep at once.
  */
 #include <errno.h>
 #include <limits.h>
@@ -31,9 +33,9 @@ static int ms_to_next_event(struct ust_stack *st)
 
 int ust_stack_wait(struct ust_stack *st, int max_ms)
 {
-	struct pollfd local[WAIT_FDS_ON_STACK], *pfd = local;
+	struct pollfd local[WAIT_FDS_ON_STACK + 1], *pfd = local;
 	int fds[WAIT_FDS_ON_STACK];
-	int n, timeout, next_ms, rc;
+	int n, timeout, next_ms, rc, wfd;
 
 	if (!st) {
 		errno = EINVAL;
@@ -48,7 +50,7 @@ int ust_stack_wait(struct ust_stack *st, int max_ms)
 		/* Many devices: size the set once for this call. */
 		int *all = malloc(sizeof(*all) * (size_t)n);
 
-		pfd = malloc(sizeof(*pfd) * (size_t)n);
+		pfd = malloc(sizeof(*pfd) * (size_t)(n + 1));
 		if (!all || !pfd) {
 			free(all);
 			free(pfd);
@@ -63,7 +65,15 @@ int ust_stack_wait(struct ust_stack *st, int max_ms)
 		for (int i = 0; i < n; i++)
 			pfd[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
 	}
-	rc = poll(pfd, (nfds_t)n, timeout);
+	/* Made here if need be, so that a wake-up from another thread can never
+	 * fall between its creation and this sleep. */
+	wfd = ust_evloop_eventfd(st);
+	if (wfd >= 0)
+		pfd[n] = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	rc = poll(pfd, (nfds_t)(n + (wfd >= 0)), timeout);
+	if (rc > 0 && wfd >= 0 && pfd[n].revents) {
+		rc--;   /* a wake-up, not a device; ust_stack_poll drains it */
+	}
 	if (pfd != local)
 		free(pfd);
 	if (rc < 0 && errno == EINTR)

@@ -36,6 +36,8 @@
 	X(ICMP_MIB_INECHOREPS,           "IcmpInEchoReps") \
 	X(ICMP_MIB_OUTMSGS,              "IcmpOutMsgs") \
 	X(ICMP_MIB_OUTERRORS,            "IcmpOutErrors") \
+	X(ICMP_MIB_RATELIMITGLOBAL,      "IcmpOutRateLimitGlobal") \
+	X(ICMP_MIB_RATELIMITHOST,        "IcmpOutRateLimitHost") \
 	X(ICMP_MIB_OUTDESTUNREACHS,      "IcmpOutDestUnreachs") \
 	X(ICMP_MIB_OUTECHOS,             "IcmpOutEchos") \
 	X(ICMP_MIB_OUTECHOREPS,          "IcmpOutEchoReps") \
@@ -60,6 +62,7 @@
 	X(LINUX_MIB_TIMEWAITKILLED,      "TcpExtTWKilled") \
 	X(LINUX_MIB_PAWSACTIVEREJECTED,  "TcpExtPAWSActive") \
 	X(LINUX_MIB_PAWSESTABREJECTED,   "TcpExtPAWSEstab") \
+	X(LINUX_MIB_PAWS_TW_REJECTED,    "TcpExtPAWSTimewait") \
 	X(LINUX_MIB_DELAYEDACKS,         "TcpExtDelayedACKs") \
 	X(LINUX_MIB_LISTENOVERFLOWS,     "TcpExtListenOverflows") \
 	X(LINUX_MIB_LISTENDROPS,         "TcpExtListenDrops") \
@@ -80,6 +83,7 @@
 	X(LINUX_MIB_TCPABORTONCLOSE,     "TcpExtTCPAbortOnClose") \
 	X(LINUX_MIB_TCPABORTONTIMEOUT,   "TcpExtTCPAbortOnTimeout") \
 	X(LINUX_MIB_TCPABORTONLINGER,    "TcpExtTCPAbortOnLinger") \
+	X(LINUX_MIB_TCPTIMEWAITOVERFLOW, "TcpExtTCPTimeWaitOverflow") \
 	X(LINUX_MIB_TCPBACKLOGDROP,      "TcpExtTCPBacklogDrop") \
 	X(LINUX_MIB_TCPDEFERACCEPTDROP,  "TcpExtTCPDeferAcceptDrop") \
 	X(LINUX_MIB_TCPREQQFULLDOCOOKIES, "TcpExtTCPReqQFullDoCookies") \
@@ -92,7 +96,10 @@
 	X(LINUX_MIB_TCPACKSKIPPEDSYNRECV, "TcpExtTCPACKSkippedSynRecv") \
 	X(LINUX_MIB_TCPACKSKIPPEDPAWS,   "TcpExtTCPACKSkippedPAWS") \
 	X(LINUX_MIB_TCPACKSKIPPEDSEQ,    "TcpExtTCPACKSkippedSeq") \
+	X(LINUX_MIB_TCPACKSKIPPEDFINWAIT2, "TcpExtTCPACKSkippedFinWait2") \
+	X(LINUX_MIB_TCPACKSKIPPEDTIMEWAIT, "TcpExtTCPACKSkippedTimeWait") \
 	X(LINUX_MIB_TCPACKSKIPPEDCHALLENGE, "TcpExtTCPACKSkippedChallenge") \
+	X(LINUX_MIB_TCPKEEPALIVE,        "TcpExtTCPKeepAlive") \
 	X(LINUX_MIB_TCPWINPROBE,         "TcpExtTCPWinProbe") \
 	X(LINUX_MIB_TCPMIGRATEREQSUCCESS, "TcpExtTCPMigrateReqSuccess") \
 	X(LINUX_MIB_TCPMIGRATEREQFAILURE, "TcpExtTCPMigrateReqFailure") \

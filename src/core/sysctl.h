@@ -30,6 +30,12 @@
 	X(tcp_wmem,                "net.ipv4.", 3, 4096, 16384, 4194304, 1, 2147483647) \
 	X(tcp_tw_reuse,            "net.ipv4.", 1, 2, 0, 0, 0, 2) \
 	X(tcp_fin_timeout,         "net.ipv4.", 1, 60, 0, 0, 1, 2147483647) \
+	X(tcp_max_tw_buckets,      "net.ipv4.", 1, 131072, 0, 0, 0, 2147483647) \
+	X(tcp_tw_reuse_delay,      "net.ipv4.", 1, 1000, 0, 0, 1, 2147483647) \
+	X(tcp_rfc1337,             "net.ipv4.", 1, 0, 0, 0, 0, 1) \
+	X(tcp_keepalive_time,      "net.ipv4.", 1, 7200, 0, 0, 1, 32767) \
+	X(tcp_keepalive_intvl,     "net.ipv4.", 1, 75, 0, 0, 1, 32767) \
+	X(tcp_keepalive_probes,    "net.ipv4.", 1, 9, 0, 0, 1, 127) \
 	X(tcp_invalid_ratelimit,   "net.ipv4.", 1, 500, 0, 0, 0, 2147483647) \
 	X(tcp_challenge_ack_limit, "net.ipv4.", 1, 2147483647, 0, 0, 0, 2147483647) \
 	X(tcp_migrate_req,         "net.ipv4.", 1, 0, 0, 0, 0, 1) \
@@ -41,7 +47,12 @@
 	X(ip_nonlocal_bind,        "net.ipv4.", 1, 0, 0, 0, 0, 1) \
 	X(ip_default_ttl,          "net.ipv4.", 1, 64, 0, 0, 1, 255) \
 	X(rmem_max,                "net.core.", 1, 212992, 0, 0, 1, 2147483647) \
-	X(wmem_max,                "net.core.", 1, 212992, 0, 0, 1, 2147483647)
+	X(wmem_max,                "net.core.", 1, 212992, 0, 0, 1, 2147483647) \
+	X(icmp_ratelimit,          "net.ipv4.", 1, 1000, 0, 0, 0, 2147483647) \
+	X(icmp_ratemask,           "net.ipv4.", 1, 0x1818, 0, 0, 0, 2147483647) \
+	X(icmp_msgs_per_sec,       "net.ipv4.", 1, 1000, 0, 0, 0, 2147483647) \
+	X(icmp_msgs_burst,         "net.ipv4.", 1, 50, 0, 0, 0, 2147483647) \
+	X(arp_notify,              "net.ipv4.conf.all.", 1, 0, 0, 0, 0, 1)
 
 /* One field per entry of UST_SYSCTL_LIST: a scalar, or an array of `count`. */
 struct ust_sysctl {
@@ -63,6 +74,12 @@ struct ust_sysctl {
 	int tcp_wmem[3];
 	int tcp_tw_reuse;
 	int tcp_fin_timeout;
+	int tcp_max_tw_buckets;
+	int tcp_tw_reuse_delay;
+	int tcp_rfc1337;
+	int tcp_keepalive_time;
+	int tcp_keepalive_intvl;
+	int tcp_keepalive_probes;
 	int tcp_invalid_ratelimit;
 	int tcp_challenge_ack_limit;
 	int tcp_migrate_req;
@@ -75,6 +92,11 @@ struct ust_sysctl {
 	int ip_default_ttl;
 	int rmem_max;
 	int wmem_max;
+	int icmp_ratelimit;        /* ms between errors to one peer (inet_peer) */
+	int icmp_ratemask;         /* bit n set: ICMP type n is rate-limited */
+	int icmp_msgs_per_sec;     /* global token bucket refill ... */
+	int icmp_msgs_burst;       /* ... and its depth */
+	int arp_notify;            /* gratuitous ARP on device up / address add */
 };
 
 /* Fills every setting with its Linux default. */

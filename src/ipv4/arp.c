@@ -23,6 +23,8 @@
  * to unres_qlen_bytes (212992) of buffer size (Linux counts truesize); on
  * overflow the oldest goes (unres_discards). When resolved, all are sent.
  *
+ * Gratuitous ARP: arp_notify.c.
+ *
  * arp_process: requests for any of our addresses (arp_ignore=0) are answered
  * and teach us the sender (STALE); other ARP updates only entries that exist
  * (arp_accept=0). A request from 0.0.0.0 (duplicate address detection) for
@@ -315,21 +317,23 @@ static void neigh_update(struct ust_ipv4 *ip, struct ust_neigh *n, const uint8_t
 	uint8_t old = n->state;
 	bool same = memcmp(mac, n->mac, UST_ETH_ALEN) == 0;
 
+	/* Only news of reachability confirms: a request from a REACHABLE peer
+	 * keeps the entry as it is, timer and all. */
+	if (state == UST_NUD_REACHABLE)
+		n->confirmed = ip->core->now;
 	if (old & UST_NUD_VALID) {
 		if (!same && !override)
 			return;
 		if (same && state == UST_NUD_STALE)
 			state = old;    /* valid and unchanged: STALE news changes nothing */
 	}
-	if (state == UST_NUD_REACHABLE)
-		n->confirmed = ip->core->now;
 	if (!same || state != old)
 		n->updated = ip->core->now;
 	memcpy(n->mac, mac, UST_ETH_ALEN);
 	n->state = state;
-	if (state == UST_NUD_REACHABLE)
+	if (state != old && state == UST_NUD_REACHABLE)
 		arm_ms(ip, n, n->tbl->reachable_ms);
-	else if (state == UST_NUD_STALE && old != UST_NUD_STALE)
+	else if (state != old && state == UST_NUD_STALE)
 		arm_ms(ip, n, ip->sysctl.gc_stale_time_ms);
 	if (!(old & UST_NUD_VALID)) {
 		while (n->q_head) {

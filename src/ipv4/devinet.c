@@ -3,7 +3,8 @@
  * (fib_add_ifaddr / fib_del_ifaddr in fib_frontend.c).
  *
  * ust_inet_addr_add -> insert (primary or secondary) -> ust_fib_add_ifaddr
- *                   -> gratuitous ARP when arp_notify
+ *                   (no gratuitous ARP, even with arp_notify: Linux 6.18 sends
+ *                   it when the device comes up, not on `ip addr add`)
  * ust_inet_addr_del -> ust_fib_del_ifaddr -> unlink (secondaries of a primary go too)
  * ust_inet_select_addr: the source address choice of spec R-4 (inet_select_addr).
  *
@@ -179,8 +180,6 @@ int ust_inet_addr_add(struct ust_ipv4 *ip, struct ust_in_device *idev, ust_be32 
 	insert_ordered(idev, ifa);
 	ust_hlist_add_head(&ip->addr_hash[addr_bucket(addr)], &ifa->hnode);
 	ust_fib_add_ifaddr(ip, ifa);
-	if (ip->sysctl.arp_notify && idev->up && idev->dev->framing == UST_FRAMING_ETH)
-		(void)ust_arp_announce(ip, idev, addr);
 	return 0;
 }
 

@@ -16,8 +16,9 @@
  *             datagram as fits in 576 bytes, from the address it was sent to.
  *
  * Replies and errors leave without DF and with a per-stack IP ID, as Linux's
- * ICMP socket (pmtudisc DONT). Nothing is rate-limited (Linux's
- * icmp_ratelimit / icmp_msgs_per_sec are not implemented).
+ * ICMP socket (pmtudisc DONT). Both pass Linux's rate limits first
+ * (icmp_ratelimit.c): the global bucket before anything is built, the
+ * destination's once the route is known.
  */
 #include <errno.h>
 #include <string.h>
@@ -72,8 +73,10 @@ static void count_out(struct ust_core *core, uint8_t type)
 		UST_INC_STATS(core, ICMP_MIB_OUTECHOS);
 }
 
-/* Routes and sends an ICMP message of len bytes already in pkt. Takes pkt. */
-static int icmp_push(struct ust_ipv4 *ip, struct ust_pkt *pkt, ust_be32 daddr, ust_be32 saddr, uint8_t tos)
+/* Routes and sends an ICMP message of len bytes already in pkt, if the
+ * destination's rate limit allows (when `apply`). Takes pkt. */
+static int icmp_push(struct ust_ipv4 *ip, struct ust_pkt *pkt, ust_be32 daddr, ust_be32 saddr, uint8_t tos,
+		     bool apply)
 {
 	struct ust_flowi4 fl = {
 		.daddr = daddr, .saddr = saddr, .proto = UST_IPPROTO_ICMP, .tos = tos,
@@ -88,6 +91,10 @@ static int icmp_push(struct ust_ipv4 *ip, struct ust_pkt *pkt, ust_be32 daddr, u
 		ust_pkt_free(pkt);
 		return err;
 	}
+	if (!ust_icmp_xrlim_allow(ip, &rt, apply)) {
+		ust_pkt_free(pkt);
+		return -EAGAIN;
+	}
 	count_out(ip->core, pkt->data[0]);
 	return ust_ip_queue_xmit(ip, pkt, &rt, &tx);
 }
@@ -98,9 +105,12 @@ static void icmp_echo(struct ust_ipv4 *ip, const struct ust_pkt *req, const stru
 {
 	struct ust_pkt *pkt;
 	ust_be32 saddr = iph->daddr;
+	bool apply;
 	uint8_t *d;
 
 	if (ip->sysctl.icmp_echo_ignore_all)
+		return;
+	if (!ust_icmp_global_allow(ip, NULL, UST_ICMP_ECHOREPLY, 0, &apply))
 		return;
 	pkt = ust_pkt_alloc(&ip->core->pool);
 	if (!pkt)
@@ -116,7 +126,7 @@ static void icmp_echo(struct ust_ipv4 *ip, const struct ust_pkt *req, const stru
 	ust_put_be16(d + 2, ust_csum(d, req->len));
 	if (req->flags & UST_PKT_F_IP_BCAST)
 		saddr = ust_inet_select_addr(ip, ust_in_dev_get(ip, req->dev), iph->saddr, UST_SCOPE_LINK);
-	(void)icmp_push(ip, pkt, iph->saddr, saddr, iph->tos);
+	(void)icmp_push(ip, pkt, iph->saddr, saddr, iph->tos, apply);
 }
 
 /* icmp_unreach + icmp_socket_deliver. */
@@ -220,6 +230,7 @@ static const struct ust_inet_protocol icmp_protocol = {
 
 int ust_icmp_init(struct ust_ipv4 *ip)
 {
+	ust_icmp_ratelimit_init(ip);
 	return ust_inet_add_protocol(ip, UST_IPPROTO_ICMP, &icmp_protocol, ip);
 }
 
@@ -250,6 +261,7 @@ int ust_icmp_send(struct ust_ipv4 *ip, const struct ust_pkt *pkt, uint8_t type, 
 	struct ust_pkt *out;
 	size_t avail, olen, room;
 	ust_be32 osaddr, odaddr, saddr;
+	bool apply;
 	uint8_t *d;
 	int n;
 
@@ -258,6 +270,8 @@ int ust_icmp_send(struct ust_ipv4 *ip, const struct ust_pkt *pkt, uint8_t type, 
 	avail = (size_t)(end - o);
 	if (!may_send_error(pkt, o, avail, type))
 		return -EPERM;
+	if (!ust_icmp_global_allow(ip, pkt->dev, type, code, &apply))
+		return -EAGAIN;
 	olen = UST_MIN((size_t)ust_get_be16(o + 2), avail);
 	if (olen < UST_IPV4_HLEN)
 		return -EINVAL;
@@ -276,5 +290,6 @@ int ust_icmp_send(struct ust_ipv4 *ip, const struct ust_pkt *pkt, uint8_t type, 
 		return n;
 	}
 	ust_pkt_put(out, (uint32_t)n);
-	return icmp_push(ip, out, osaddr, saddr, (uint8_t)((o[1] & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL));
+	return icmp_push(ip, out, osaddr, saddr, (uint8_t)((o[1] & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL),
+			 apply);
 }

@@ -27,7 +27,6 @@ static void sysctl_defaults(struct ust_ipv4_sysctl *s)
 {
 	s->icmp_echo_ignore_all = 0;
 	s->icmp_echo_ignore_broadcasts = 1;
-	s->arp_notify = 0;
 	s->retrans_time_ms = 1000;
 	s->base_reachable_time_ms = 30000;
 	s->delay_first_probe_time_ms = 5000;
@@ -246,6 +245,8 @@ int ust_ipv4_set_up(struct ust_ipv4 *ip, struct ust_in_device *idev, bool up)
 	}
 	ust_list_for_each(pos, &idev->addrs)
 		ust_fib_add_ifaddr(ip, container_of(pos, struct ust_in_ifaddr, node));
+	if (ip->core->sysctl.arp_notify)
+		ust_arp_notify_peers(ip, idev);
 	return 0;
 }
 

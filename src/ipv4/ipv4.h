@@ -227,7 +227,6 @@ struct ust_arp_table {
 struct ust_ipv4_sysctl {
 	uint8_t icmp_echo_ignore_all;       /* 0 */
 	uint8_t icmp_echo_ignore_broadcasts;/* 1 */
-	uint8_t arp_notify;                 /* 0: no gratuitous ARP on address add */
 	uint32_t retrans_time_ms;           /* neigh: 1000 */
 	uint32_t base_reachable_time_ms;    /* 30000 */
 	uint32_t delay_first_probe_time_ms; /* 5000 */
@@ -280,6 +279,24 @@ struct ust_ip_proto_slot {
 	void *ctx;
 };
 
+/* icmp_ratelimit.c: the per-destination buckets (inet_peer's rate_tokens and
+ * rate_last) in a fixed table, and the global bucket. */
+#define UST_ICMP_PEERS 256
+
+struct ust_icmp_peer {
+	ust_be32 daddr;
+	bool used;
+	uint64_t tokens;                /* ms of credit, at most 6 * icmp_ratelimit */
+	uint64_t last;                  /* ms of the last refill */
+};
+
+struct ust_icmp_ratelimit {
+	int64_t credit;                 /* global; may go below 0 */
+	uint64_t stamp;                 /* ms of the last global refill */
+	uint32_t seed;
+	struct ust_icmp_peer peers[UST_ICMP_PEERS];
+};
+
 #define UST_INADDR_HASH_SIZE 256
 #define UST_IP_IDENTS 256
 
@@ -292,6 +309,7 @@ struct ust_ipv4 {
 	struct ust_fib_table local;
 	struct ust_fib_table main;
 	struct ust_arp_table arp;
+	struct ust_icmp_ratelimit icmp_rl;
 	struct ust_ip_proto_slot protos[256];
 	uint16_t idents[UST_IP_IDENTS];
 	/* The loopback device: not on the stack's device list; its xmit queues,
@@ -432,6 +450,9 @@ void ust_arp_rcv(struct ust_ipv4 *ip, struct ust_pkt *pkt);
 int ust_arp_output(struct ust_ipv4 *ip, struct ust_in_device *idev, ust_be32 nexthop, struct ust_pkt *pkt);
 /* A gratuitous ARP request for addr on idev (arping -U, arp_notify). */
 int ust_arp_announce(struct ust_ipv4 *ip, struct ust_in_device *idev, ust_be32 addr);
+/* inetdev_send_gratuitous_arp: one announcement per address of an up
+ * Ethernet device (device up with arp_notify, ust_netdev_notify_peers). */
+void ust_arp_notify_peers(struct ust_ipv4 *ip, struct ust_in_device *idev);
 /* Upper-layer proof that nexthop answers (dst_confirm_neigh). */
 void ust_arp_confirm(struct ust_ipv4 *ip, struct ust_in_device *idev, ust_be32 nexthop);
 void ust_arp_flush_dev(struct ust_ipv4 *ip, const struct ust_in_device *idev);
@@ -445,9 +466,20 @@ int ust_icmp_init(struct ust_ipv4 *ip);
  * head + l3_off, its length that header's tot_len), with info in bytes 4..7
  * (frag needed: the MTU). Sends nothing, as Linux, when the datagram was a
  * broadcast or multicast (link or IP), a non-first fragment, an ICMP error
- * or unknown ICMP type, or from 0/broadcast/multicast. Not rate-limited.
+ * or unknown ICMP type, or from 0/broadcast/multicast. Rate-limited as
+ * Linux's (icmp_ratelimit.c): -EAGAIN when a limit refuses.
  * Does not take pkt. Returns 0 if sent, else -errno.
  */
 int ust_icmp_send(struct ust_ipv4 *ip, const struct ust_pkt *pkt, uint8_t type, uint8_t code, uint32_t info);
+
+/* icmp_ratelimit.c (see there). global_allow: false when the global bucket
+ * refuses (counted); *apply says whether xrlim_allow must check the peer.
+ * in_dev: the offending packet's device (errors about loopback packets skip
+ * the global check), NULL for replies, which always take it.
+ * xrlim_allow: false when the destination's bucket refuses (counted). */
+void ust_icmp_ratelimit_init(struct ust_ipv4 *ip);
+bool ust_icmp_global_allow(struct ust_ipv4 *ip, const struct ust_netdev *in_dev, uint8_t type, uint8_t code,
+			   bool *apply);
+bool ust_icmp_xrlim_allow(struct ust_ipv4 *ip, const struct ust_rtable *rt, bool apply);
 
 #endif

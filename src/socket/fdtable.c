@@ -28,11 +28,20 @@ static int grow(struct ust_sockets *s)
 	memset(used + (s->nfds + 63) / 64, 0, ((n + 63) / 64 - (s->nfds + 63) / 64) * sizeof(*used));
 	memset(fds + s->nfds, 0, (n - s->nfds) * sizeof(*fds));
 	s->used = used;
+	if (s->fdep) {
+		struct ust_fd_ep *fdep = realloc(s->fdep, n * sizeof(*fdep));
+
+		if (!fdep)
+			return -ENOMEM;
+		memset(fdep + s->nfds, 0, (n - s->nfds) * sizeof(*fdep));
+		s->fdep = fdep;
+	}
 	s->nfds = n;
 	return 0;
 }
 
-int ust_fd_alloc(struct ust_sockets *s, struct ust_sock *sk)
+/* The lowest free slot, marked used; its fds[] entry is the caller's to set. */
+static int fd_take(struct ust_sockets *s)
 {
 	uint32_t words, w;
 
@@ -48,17 +57,61 @@ int ust_fd_alloc(struct ust_sockets *s, struct ust_sock *sk)
 			if (idx >= s->nfds)
 				break;
 			s->used[w] |= 1ULL << (idx % 64);
-			s->fds[idx] = sk;
 			s->hint = w;
 			s->open++;
-			sk->fd = (int)idx + UST_FD_BASE;
-			return sk->fd;
+			return (int)idx;
 		}
 		int err = grow(s);
 
 		if (err)
 			return err;
 	}
+}
+
+int ust_fd_alloc(struct ust_sockets *s, struct ust_sock *sk)
+{
+	int idx = fd_take(s);
+
+	if (idx < 0)
+		return idx;
+	s->fds[idx] = sk;
+	sk->fd = idx + UST_FD_BASE;
+	return sk->fd;
+}
+
+int ust_fd_alloc_ep(struct ust_sockets *s, struct ust_eventpoll *ep)
+{
+	int idx;
+
+	if (!s->fdep) {
+		/* Sized to the table now; grow() keeps it in step from here on. */
+		s->fdep = calloc(s->nfds ? s->nfds : 1, sizeof(*s->fdep));
+		if (!s->fdep)
+			return -ENOMEM;
+	}
+	idx = fd_take(s);
+	if (idx < 0)
+		return idx;
+	s->fdep[idx].ep = ep;
+	return idx + UST_FD_BASE;
+}
+
+struct ust_eventpoll *ust_fd_get_ep(struct ust_sockets *s, int fd)
+{
+	uint32_t idx = (uint32_t)(fd - UST_FD_BASE);
+
+	if (fd < UST_FD_BASE || idx >= s->nfds || !s->fdep)
+		return NULL;
+	return s->fdep[idx].ep;
+}
+
+struct ust_hlist_head *ust_fd_watch(struct ust_sockets *s, int fd)
+{
+	uint32_t idx = (uint32_t)(fd - UST_FD_BASE);
+
+	if (fd < UST_FD_BASE || idx >= s->nfds || !s->fdep)
+		return NULL;
+	return &s->fdep[idx].watch;
 }
 
 struct ust_sock *ust_fd_get(struct ust_sockets *s, int fd)
@@ -74,9 +127,11 @@ void ust_fd_release(struct ust_sockets *s, int fd)
 {
 	uint32_t idx = (uint32_t)(fd - UST_FD_BASE);
 
-	if (fd < UST_FD_BASE || idx >= s->nfds || !s->fds[idx])
+	if (fd < UST_FD_BASE || idx >= s->nfds || !(s->used[idx / 64] & (1ULL << (idx % 64))))
 		return;
 	s->fds[idx] = NULL;
+	if (s->fdep)
+		s->fdep[idx].ep = NULL;
 	s->used[idx / 64] &= ~(1ULL << (idx % 64));
 	if (idx / 64 < s->hint)
 		s->hint = idx / 64;

@@ -1,7 +1,9 @@
 /*
  * ss for ustack: the stack's sockets with their queues (ust_socket_list). It
  * walks the descriptor table, and the accept queue of each listener for the
- * children nobody has accepted yet. Not on any packet path.
+ * children nobody has accepted yet; then ehash, only for what no descriptor
+ * holds: orphans (closed, still closing) and TIME_WAIT minisocks, shown in
+ * their substate as ss shows them. Not on any packet path.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +30,43 @@ static void fill(struct ust_socket_info *i, const struct ust_sock *sk, int fd)
 		i->recv_q = sk->rcv_queued;
 		i->send_q = sk->snd_nxt - sk->snd_una;
 	}
+}
+
+static void fill_tw(struct ust_socket_info *i, const struct inet_timewait_sock *tw)
+{
+	memset(i, 0, sizeof(*i));
+	i->fd = -1;
+	i->state = tw->tw_substate;
+	i->local.sin_family = i->peer.sin_family = AF_INET;
+	i->local.sin_addr.s_addr = tw->tw_rcv_saddr;
+	i->local.sin_port = htons(tw->tw_num);
+	i->peer.sin_addr.s_addr = tw->tw_daddr;
+	i->peer.sin_port = tw->tw_dport;
+}
+
+/* The ehash entries no descriptor shows: orphans and minisocks. */
+static int list_ehash(struct ust_sockets *s, struct ust_socket_info *out, int max, int n)
+{
+	const struct inet_hashinfo *h = &s->tcp->hashinfo;
+
+	for (uint32_t b = 0; h->ehash && b <= h->ehash_mask; b++) {
+		const struct ust_hlist_node *pos;
+
+		ust_hlist_for_each(pos, &h->ehash[b]) {
+			struct sock_common *c = container_of(pos, struct sock_common, skc_node);
+
+			if (c->skc_state == TCP_TIME_WAIT) {
+				if (n < max)
+					fill_tw(&out[n], tw_from_common(c));
+				n++;
+			} else if (c->skc_state != TCP_NEW_SYN_RECV && (sk_from_common(c)->sk_flags & SOCK_DEAD)) {
+				if (n < max)
+					fill(&out[n], sk_from_common(c), -1);
+				n++;
+			}
+		}
+	}
+	return n;
 }
 
 int ust_socket_list(struct ust_stack *st, struct ust_socket_info *out, int max)
@@ -57,6 +96,7 @@ int ust_socket_list(struct ust_stack *st, struct ust_socket_info *out, int max)
 			n++;
 		}
 	}
+	n = list_ehash(s, out, max, n);
 	pthread_mutex_unlock(s->lock);
 	return n;
 }

@@ -91,6 +91,8 @@ int ust_poll(struct ust_stack *st, struct pollfd *fds, nfds_t nfds, int timeout_
 			ust_timer_init(&pt.timer, poll_timeout_fire);
 			ust_timer_arm(&core->timers, &pt.timer, ust_jiffies(core) + (uint64_t)timeout_ms);
 		}
+		if (s->evloop)
+			ust_evloop_check(s->evloop);
 		s->poll_waiters++;
 		while (!(ready = scan(s, fds, nfds)) && !pt.fired)
 			pthread_cond_wait(&s->poll_wq, s->lock);
@@ -98,6 +100,8 @@ int ust_poll(struct ust_stack *st, struct pollfd *fds, nfds_t nfds, int timeout_
 		if (timeout_ms > 0)
 			ust_timer_cancel(&core->timers, &pt.timer);
 	}
+	if (s->evloop)
+		ust_evloop_check(s->evloop);
 	pthread_mutex_unlock(s->lock);
 	return ready;
 }

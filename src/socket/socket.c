@@ -26,6 +26,8 @@ static struct ust_sockets *enter(struct ust_stack *st)
 
 static int leave(struct ust_sockets *s, int ret)
 {
+	if (s->evloop)
+		ust_evloop_check(s->evloop);
 	pthread_mutex_unlock(s->lock);
 	if (ret < 0) {
 		errno = -ret;
@@ -39,7 +41,7 @@ static struct ust_sock *lookup(struct ust_sockets *s, int fd, int *err)
 	struct ust_sock *sk = ust_fd_get(s, fd);
 
 	if (!sk)
-		*err = -EBADF;
+		*err = ust_fd_get_ep(s, fd) ? -ENOTSOCK : -EBADF;
 	return sk;
 }
 
@@ -287,26 +289,54 @@ int ust_accept(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *l
 	return ust_accept4(st, fd, addr, len, 0);
 }
 
+static void sock_close(struct ust_sockets *s, struct ust_sock *sk, bool may_wait);
+
 int ust_close(struct ust_stack *st, int fd)
 {
 	struct ust_sockets *s = enter(st);
 	int err = 0;
-	struct ust_sock *sk = lookup(s, fd, &err);
+	struct ust_eventpoll *ep = ust_fd_get_ep(s, fd);
+	struct ust_sock *sk;
 
+	if (ep) {
+		ep_close(s, fd, ep);
+		return leave(s, 0);
+	}
+	sk = lookup(s, fd, &err);
 	if (!sk)
 		return leave(s, err);
+	eventpoll_release(s, fd);
 	ust_fd_release(s, fd);
 	sk->fd = -1;
 	if (sk->sk_waiters)
 		sk->sk_flags |= SOCK_CLOSE_DEFERRED;
 	else
-		ust_sock_close(s, sk);
+		sock_close(s, sk, true);
 	return leave(s, 0);
 }
 
 void ust_sock_close(struct ust_sockets *s, struct ust_sock *sk)
 {
-	if (tcp_close(sk)) {
+	sock_close(s, sk, false);
+}
+
+static bool linger_done(const struct ust_sock *sk)
+{
+	return !tcp_close_lingering(sk);
+}
+
+/*
+ * close(): FIN or RST, then with SO_LINGER {1, N} wait up to N s for the FIN
+ * to be acknowledged (sk_stream_wait_close; O_NONBLOCK does not shorten it, as
+ * in Linux), then the socket is an orphan. A deferred close (another thread
+ * was sleeping on sk) does not wait.
+ */
+static void sock_close(struct ust_sockets *s, struct ust_sock *sk, bool may_wait)
+{
+	tcp_close_start(sk);
+	if (may_wait && (sk->sk_flags & SOCK_LINGER) && sk->sk_lingertime && tcp_close_lingering(sk))
+		ust_sk_wait(s, sk, (uint64_t)sk->sk_lingertime * 1000000000ULL, linger_done, false);
+	if (tcp_close_finish(sk)) {
 		if (sk->icsk_bind_hash)
 			inet_put_port(&s->tcp->hashinfo, sk);
 		tcp_sock_free(sk);
@@ -432,6 +462,7 @@ static void sock_wake(void *ctx, struct ust_sock *sk)
 	struct ust_sockets *s = ctx;
 
 	ust_sock_wake(sk);
+	ep_sock_wake(s, sk);
 	if (s->poll_waiters)
 		pthread_cond_broadcast(&s->poll_wq);
 }
@@ -451,6 +482,7 @@ int ust_sockets_init(struct ust_sockets *s, struct ust_tcp *tcp, pthread_mutex_t
 
 void ust_sockets_destroy(struct ust_sockets *s)
 {
+	ep_destroy_all(s);
 	free(s->fds);
 	free(s->used);
 	pthread_cond_destroy(&s->poll_wq);

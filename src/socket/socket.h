@@ -28,6 +28,17 @@ struct ust_sockets {
 	uint32_t hint;                /* no free fd below hint * 64 */
 	uint32_t open;
 	uint32_t max_fds;
+	/* Per descriptor, allocated with the first epoll instance: the instance
+	 * an epoll fd is, or the epoll entries watching a socket fd (Linux's
+	 * file->f_ep). Parallel to fds, so sockets pay nothing without epoll. */
+	struct ust_fd_ep *fdep;
+	struct ust_evloop *evloop;    /* the event fd's state, once asked for (api/evloop.c) */
+};
+
+struct ust_eventpoll;
+struct ust_fd_ep {
+	struct ust_eventpoll *ep;
+	struct ust_hlist_head watch;  /* struct ust_epitem.fllink */
 };
 
 int ust_sockets_init(struct ust_sockets *s, struct ust_tcp *tcp, pthread_mutex_t *lock, uint32_t max_fds);
@@ -39,6 +50,27 @@ void ust_sockets_destroy(struct ust_sockets *s);
 int ust_fd_alloc(struct ust_sockets *s, struct ust_sock *sk);
 struct ust_sock *ust_fd_get(struct ust_sockets *s, int fd);
 void ust_fd_release(struct ust_sockets *s, int fd);
+/* epoll descriptors share the numbers; ust_fd_get() returns NULL for them. */
+int ust_fd_alloc_ep(struct ust_sockets *s, struct ust_eventpoll *ep);
+struct ust_eventpoll *ust_fd_get_ep(struct ust_sockets *s, int fd);
+/* The epoll entries watching fd, or NULL when no epoll instance was ever made. */
+struct ust_hlist_head *ust_fd_watch(struct ust_sockets *s, int fd);
+
+/* epoll (epoll.c) */
+/* Linux's ep_poll_callback for every entry watching sk: called on each wake. */
+void ep_sock_wake(struct ust_sockets *s, struct ust_sock *sk);
+/* Linux's eventpoll_release: fd is being closed; drop it from every set. */
+void eventpoll_release(struct ust_sockets *s, int fd);
+/* ust_close() of an epoll descriptor. */
+void ep_close(struct ust_sockets *s, int fd, struct ust_eventpoll *ep);
+/* Threads asleep in ust_epoll_wait on epfd (tests use it to close at the right time). */
+uint32_t ep_waiters(struct ust_sockets *s, int epfd);
+/* Teardown: every instance and entry. */
+void ep_destroy_all(struct ust_sockets *s);
+
+/* The event fd (api/evloop.c): re-arm its timerfd if a call armed an earlier
+ * timer. Called with the lock held, at the end of socket calls. */
+void ust_evloop_check(struct ust_evloop *evl);
 
 /* Waits (wait.c): sleep with the stack lock held until *cond(sk) or the
  * stack-clock timeout passes. timeo_ns 0 = forever. Returns 0 when cond holds,

@@ -17,7 +17,11 @@
 #define UST_TCP_NODELAY 1
 #define UST_TCP_MAXSEG 2
 #define UST_TCP_CORK 3
+#define UST_TCP_KEEPIDLE 4
+#define UST_TCP_KEEPINTVL 5
+#define UST_TCP_KEEPCNT 6
 #define UST_TCP_SYNCNT 7
+#define UST_TCP_LINGER2 8
 #define UST_TCP_DEFER_ACCEPT 9
 
 #define SOCK_MIN_RCVBUF 2304      /* 2 * (2048 + sizeof(struct sk_buff)) on 64-bit */
@@ -25,6 +29,10 @@
 #define TCP_MIN_MSS 88
 #define MAX_TCP_WINDOW 32767u
 #define MAX_TCP_SYNCNT 127
+#define MAX_TCP_KEEPIDLE 32767
+#define MAX_TCP_KEEPINTVL 32767
+#define MAX_TCP_KEEPCNT 127
+#define TCP_FIN_TIMEOUT_MAX 120   /* s */
 
 static int get_int(const void *val, socklen_t len, int *out)
 {
@@ -143,6 +151,7 @@ static int sol_socket_set(struct ust_stack *st, struct ust_sock *sk, int name, c
 		sk->sk_common.skc_reuseport = v != 0;
 		return 0;
 	case SO_KEEPALIVE:
+		tcp_set_keepalive(sk, v != 0);   /* looks at the old flag */
 		if (v)
 			sk->sk_flags |= SOCK_KEEPOPEN;
 		else
@@ -206,6 +215,21 @@ static int sol_tcp_set(struct ust_sock *sk, int name, const void *val, socklen_t
 			sk->nonagle &= (uint8_t)~TCP_NAGLE_CORK;
 			tcp_push(sk, sk->nonagle & TCP_NAGLE_OFF ? sk->nonagle | TCP_NAGLE_PUSH : sk->nonagle);
 		}
+		return 0;
+	case UST_TCP_KEEPIDLE:
+		return tcp_sock_set_keepidle(sk, v);
+	case UST_TCP_LINGER2:
+		sk->linger2 = v < 0 ? -1 : UST_MIN(v, TCP_FIN_TIMEOUT_MAX) * 1000;
+		return 0;
+	case UST_TCP_KEEPINTVL:
+		if (v < 1 || v > MAX_TCP_KEEPINTVL)
+			return -EINVAL;
+		sk->keepalive_intvl = (uint16_t)v;
+		return 0;
+	case UST_TCP_KEEPCNT:
+		if (v < 1 || v > MAX_TCP_KEEPCNT)
+			return -EINVAL;
+		sk->keepalive_probes = (uint8_t)v;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -309,6 +333,19 @@ static int sol_tcp_get(struct ust_stack *st, struct ust_sock *sk, int name, void
 		break;
 	case UST_TCP_CORK:
 		v = (sk->nonagle & TCP_NAGLE_CORK) != 0;
+		break;
+	case UST_TCP_KEEPIDLE:
+		v = (int)(keepalive_time_when(sk) / 1000u);
+		break;
+	case UST_TCP_LINGER2:
+		v = sk->linger2 < 0 ? -1 :
+		    (sk->linger2 ? sk->linger2 / 1000 : ust_stack_core(st)->sysctl.tcp_fin_timeout);
+		break;
+	case UST_TCP_KEEPINTVL:
+		v = sk->keepalive_intvl ? sk->keepalive_intvl : ust_stack_core(st)->sysctl.tcp_keepalive_intvl;
+		break;
+	case UST_TCP_KEEPCNT:
+		v = sk->keepalive_probes ? sk->keepalive_probes : ust_stack_core(st)->sysctl.tcp_keepalive_probes;
 		break;
 	default:
 		return -ENOPROTOOPT;

@@ -36,6 +36,8 @@ int ust_sk_wait(struct ust_sockets *s, struct ust_sock *sk, uint64_t timeo_ns,
 		ust_timer_arm(&core->timers, &wt.timer,
 			      ust_jiffies(core) + (timeo_ns + UST_TICK_NS - 1) / UST_TICK_NS);
 	}
+	if (s->evloop)
+		ust_evloop_check(s->evloop);   /* the timeout may be the stack's next event */
 	sk->sk_waiters++;
 	while (!(ok = cond(sk)) && !wt.fired)
 		pthread_cond_wait(&sk->sk_wq, s->lock);

@@ -22,6 +22,7 @@
 #include <string.h>
 #include "core/compiler.h"
 #include "tcp/inet_hashtables.h"
+#include "tcp/tcp.h"
 
 #define BUCKETS_PER_SLAB 256
 
@@ -392,10 +393,26 @@ static bool owner_conflict(const struct ust_sock *sk, const struct ust_sock *sk2
 	return !(reuseport_ok && sk->sk_reuseport && sk2->sk_reuseport);
 }
 
+/*
+ * TIME_WAIT minisocks on the port are owners too (Linux keeps them on the
+ * owners list, in state TIME_WAIT, never listening). They are only counted
+ * here, so each is taken to overlap sk's address and device: exemption (a)
+ * holds when sk and every one of them have SO_REUSEADDR.
+ */
+static bool tw_conflict(const struct inet_bind_bucket *tb, const struct ust_sock *sk, bool relax)
+{
+	if (!tb->tw_count)
+		return false;
+	return !relax || !sk->sk_reuse || tb->tw_noreuse;
+}
+
 bool inet_csk_bind_conflict(const struct inet_bind_bucket *tb, const struct ust_sock *sk,
 			    bool relax, bool reuseport_ok)
 {
 	const struct ust_hlist_node *n;
+
+	if (tw_conflict(tb, sk, relax))
+		return true;
 
 	for (n = tb->owners.first; n; n = n->next) {
 		const struct ust_sock *sk2 = container_of(n, struct ust_sock, sk_bind_node);
@@ -641,18 +658,32 @@ static uint64_t port_offset(const struct inet_hashinfo *h, const struct ust_sock
 /*
  * P-5. A connection from rcv_saddr:lport to daddr:dport would receive exactly
  * the segments __inet_lookup_established maps to an existing entry, on sk's
- * own device (or any, if that entry is unbound). Linux's
- * __inet_check_established also accepts a TIME_WAIT match under tcp_twsk_unique
- * and replaces it: that is where TIME_WAIT reuse goes once TIME_WAIT exists.
- * Today any match is taken.
+ * own device (or any, if that entry is unbound). A TIME_WAIT entry may give
+ * the tuple up (tcp_twsk_unique; bound: the port is the user's, Linux's NULL
+ * twp); it is then killed here (TWRecycled) before sk takes its place.
  */
-int __inet_check_established(struct inet_hashinfo *h, struct ust_sock *sk, uint16_t lport)
+static int check_established(struct inet_hashinfo *h, struct ust_sock *sk, uint16_t lport, bool bound)
 {
 	struct sock_common *c = __inet_lookup_established(h, sk->inet_daddr, sk->inet_dport,
 							 sk->inet_rcv_saddr, lport,
 							 sk->sk_bound_dev_if);
 
-	return c && c != &sk->sk_common ? -EADDRNOTAVAIL : 0;
+	if (!c || c == &sk->sk_common)
+		return 0;
+	if (c->skc_state == TCP_TIME_WAIT && tcp_twsk_unique(sk, tw_from_common(c), bound)) {
+		/* TIME_WAIT entries only ever live in a TCP layer's table. */
+		struct ust_tcp *tcp = container_of(h, struct ust_tcp, hashinfo);
+
+		UST_INC_STATS(h->core, LINUX_MIB_TIMEWAITRECYCLED);
+		inet_twsk_kill(tcp, tw_from_common(c));
+		return 0;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+int __inet_check_established(struct inet_hashinfo *h, struct ust_sock *sk, uint16_t lport)
+{
+	return check_established(h, sk, lport, false);
 }
 
 /* P-1: the port is the user's; only the tuple is checked. A socket that is the
@@ -662,7 +693,7 @@ static int connect_bound(struct inet_hashinfo *h, struct ust_sock *sk)
 {
 	const struct inet_bind_bucket *tb = sk->icsk_bind_hash;
 
-	if (!(tb && tb->num_owners == 1) && __inet_check_established(h, sk, sk->inet_num))
+	if (!(tb && tb->num_owners == 1) && check_established(h, sk, sk->inet_num, true))
 		return -EADDRNOTAVAIL;
 	return inet_ehash_insert(h, &sk->sk_common, NULL);
 }

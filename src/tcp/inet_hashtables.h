@@ -3,7 +3,7 @@
  * tcp_hashinfo, inet_hashtables.c):
  *
  *   ehash   4-tuple -> established, SYN_SENT, SYN_RECV sockets, request socks
- *           (and TIME_WAIT later). Power-of-two buckets of hash chains; doubles
+ *           and TIME_WAIT minisocks. Power-of-two buckets of hash chains; doubles
  *           when it holds more entries than buckets, so lookups stay flat at a
  *           million connections.
  *   bhash   local port -> bind bucket -> the sockets that hold the port.
@@ -53,7 +53,9 @@
  */
 struct inet_bind_bucket {
 	struct ust_hlist_head owners;   /* ust_sock.sk_bind_node */
-	uint32_t num_owners;
+	uint32_t num_owners;            /* sockets on owners, and TIME_WAIT minisocks */
+	uint32_t tw_count;              /* TIME_WAIT minisocks holding the port */
+	uint32_t tw_noreuse;            /* ... of which without SO_REUSEADDR */
 	uint16_t port;
 	int8_t fastreuse;               /* 1, 0, or -1: made by connect() (P-4) */
 	int8_t fastreuseport;           /* ANY, STRICT, 0, or -1: made by connect() */
@@ -152,7 +154,8 @@ bool inet_csk_bind_fast_ok(const struct inet_bind_bucket *tb, const struct ust_s
  */
 int inet_hash_connect(struct inet_hashinfo *h, struct ust_sock *sk);
 /* P-5: 0 when no ehash entry has sk's tuple with local port lport (and a
- * compatible device), else -EADDRNOTAVAIL. TIME_WAIT reuse goes here. */
+ * compatible device), else -EADDRNOTAVAIL. A TIME_WAIT entry that
+ * tcp_twsk_unique lets go is killed (TWRecycled) and the tuple is free. */
 int __inet_check_established(struct inet_hashinfo *h, struct ust_sock *sk, uint16_t lport);
 
 #endif

@@ -228,7 +228,7 @@ struct ust_sock {
 	uint8_t is_cwnd_limited;
 	uint8_t ca_state;                 /* TCP_CA_Open ... TCP_CA_Loss */
 	uint8_t nonagle;                  /* TCP_NAGLE_OFF / CORK / PUSH */
-	uint8_t icsk_backoff, icsk_probes_out, icsk_pending;
+	uint8_t icsk_backoff, icsk_pending;   /* icsk_probes_out is shared with keepalive */
 	uint8_t reordering;
 	uint32_t rack_mstamp, rack_end_seq, rack_rtt_us, rtt_min_us;  /* RFC 8985 */
 	uint8_t rack_valid;
@@ -238,6 +238,16 @@ struct ust_sock {
 	/* data that arrived before the application read it (in order) */
 	struct ust_pkt *rcv_head, *rcv_tail;
 	uint32_t rcv_queued;              /* bytes */
+
+	/* close: keepalive and orphan timing (tcp_keepalive.c). sk_timer is
+	 * Linux's: keepalive probes, or an orphan's long FIN_WAIT2. */
+	struct ust_timer sk_timer;
+	uint32_t rcv_tstamp;              /* ms stamp of the last acceptable ACK */
+	uint16_t keepalive_time;          /* TCP_KEEPIDLE, s; 0 = tcp_keepalive_time */
+	uint16_t keepalive_intvl;         /* TCP_KEEPINTVL, s; 0 = tcp_keepalive_intvl */
+	uint8_t keepalive_probes;         /* TCP_KEEPCNT; 0 = tcp_keepalive_probes */
+	uint8_t icsk_probes_out;          /* keepalive or zero-window probes not answered */
+	int32_t linger2;                  /* TCP_LINGER2, ms; 0 = tcp_fin_timeout, < 0 = none */
 };
 
 #define inet_daddr     sk_common.skc_daddr

@@ -11,6 +11,7 @@
 
 #define SOCKS_PER_SLAB 256
 #define REQSKS_PER_SLAB 1024
+#define TWS_PER_SLAB 1024
 
 int ust_tcp_init(struct ust_tcp *tcp, struct ust_core *core, struct ust_ipv4 *ip, uint32_t ehash_entries,
 		 uint32_t max_socks)
@@ -27,10 +28,14 @@ int ust_tcp_init(struct ust_tcp *tcp, struct ust_core *core, struct ust_ipv4 *ip
 	if (!err)
 		err = ust_objpool_init(&tcp->reqsk_pool, sizeof(struct request_sock), REQSKS_PER_SLAB, max_socks);
 	if (!err)
+		err = ust_objpool_init(&tcp->tw_pool, sizeof(struct inet_timewait_sock), TWS_PER_SLAB, max_socks);
+	if (!err)
 		err = tcp_v4_add_protocol(tcp);
+	inet_twsk_rows_init(tcp);
 	if (err) {
 		ust_objpool_destroy(&tcp->sock_pool);
 		ust_objpool_destroy(&tcp->reqsk_pool);
+		ust_objpool_destroy(&tcp->tw_pool);
 		inet_hashinfo_destroy(&tcp->hashinfo);
 	}
 	return err;
@@ -41,6 +46,7 @@ void ust_tcp_destroy(struct ust_tcp *tcp)
 	inet_hashinfo_destroy(&tcp->hashinfo);
 	ust_objpool_destroy(&tcp->sock_pool);
 	ust_objpool_destroy(&tcp->reqsk_pool);
+	ust_objpool_destroy(&tcp->tw_pool);
 }
 
 struct ust_sock *tcp_sock_alloc(struct ust_tcp *tcp)
@@ -60,6 +66,7 @@ struct ust_sock *tcp_sock_alloc(struct ust_tcp *tcp)
 	sk->sk_sndbuf = tcp->core->sysctl.tcp_wmem[1];
 	sk->icsk_rto = TCP_TIMEOUT_INIT;
 	tcp_init_xmit_timers(sk);
+	tcp_init_keepalive_timer(sk);
 	return sk;
 }
 
@@ -75,6 +82,7 @@ void tcp_sock_free(struct ust_sock *sk)
 	}
 	tcp_write_queue_purge(sk);
 	tcp_clear_xmit_timers(sk);
+	inet_csk_delete_keepalive_timer(sk);
 	pthread_cond_destroy(&sk->sk_wq);
 	ust_objpool_free(&sk->tcp->sock_pool, sk);
 }
@@ -189,6 +197,7 @@ void tcp_done(struct ust_sock *sk)
 		UST_INC_STATS(sk->tcp->core, TCP_MIB_ATTEMPTFAILS);
 	tcp_set_state(sk, TCP_CLOSE);
 	tcp_clear_xmit_timers(sk);
+	inet_csk_delete_keepalive_timer(sk);
 	sk->sk_shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
 	if (!(sk->sk_flags & SOCK_DEAD))
 		tcp_wake(sk);
@@ -238,6 +247,7 @@ int tcp_disconnect(struct ust_sock *sk)
 	if (old == TCP_LISTEN)
 		inet_csk_listen_stop(sk);
 	tcp_clear_xmit_timers(sk);
+	inet_csk_delete_keepalive_timer(sk);
 	purge_receive_queue(sk);
 	tcp_write_queue_purge(sk);
 	sk->inet_dport = 0;
@@ -280,41 +290,85 @@ void tcp_shutdown(struct ust_sock *sk, int how)
 }
 
 /*
- * tcp_close: what close() does to the connection. Unread data means the peer
- * is told at once with a RST (RFC 2525 2.17, TCPAbortOnClose); SYN_SENT and
- * LISTEN just stop; a connection sends its FIN and lives on as an orphan until
- * the peer's side is done. Returns true when the socket can be freed now.
+ * tcp_close, first half: what close() does to the connection before any
+ * SO_LINGER wait. Unread data means the peer is told at once with a RST (RFC
+ * 2525 2.17, TCPAbortOnClose); SO_LINGER {1, 0} aborts (TCPAbortOnData, as
+ * Linux counts it); a connection sends its FIN.
  */
-bool tcp_close(struct ust_sock *sk)
+void tcp_close_start(struct ust_sock *sk)
 {
 	struct ust_core *core = sk->tcp->core;
+	uint32_t unread = sk->rcv_queued;
+
+	sk->sk_shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
+	if (sk->sk_state == TCP_LISTEN)
+		return;
+	purge_receive_queue(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	if (unread && tcp_need_reset(sk->sk_state)) {
+		UST_INC_STATS(core, LINUX_MIB_TCPABORTONCLOSE);
+		tcp_send_active_reset(sk);   /* before CLOSE gives the port back */
+		tcp_set_state(sk, TCP_CLOSE);
+	} else if ((sk->sk_flags & SOCK_LINGER) && !sk->sk_lingertime) {
+		tcp_disconnect(sk);
+		UST_INC_STATS(core, LINUX_MIB_TCPABORTONDATA);
+	} else if (tcp_close_state(sk)) {
+		tcp_send_fin(sk);
+	} else if (!(TCPF(sk->sk_state) & (TCPF(TCP_FIN_WAIT1) | TCPF(TCP_FIN_WAIT2) | TCPF(TCP_LAST_ACK) |
+					   TCPF(TCP_CLOSING)))) {
+		tcp_set_state(sk, TCP_CLOSE);  /* SYN_SENT sends nothing; later segments get RST */
+	}
+}
+
+/* SO_LINGER waits while our FIN is unacknowledged (sk_stream_closing). */
+bool tcp_close_lingering(const struct ust_sock *sk)
+{
+	return TCPF(sk->sk_state) & (TCPF(TCP_FIN_WAIT1) | TCPF(TCP_CLOSING) | TCPF(TCP_LAST_ACK));
+}
+
+/*
+ * tcp_close, second half (adjudge_to_death): the socket is an orphan. One in
+ * FIN_WAIT2 waits tcp_fin_time for the peer's FIN, as a minisock when that is
+ * at most TCP_TIMEWAIT_LEN. Returns true when sk may be freed now.
+ */
+bool tcp_close_finish(struct ust_sock *sk)
+{
+	uint32_t tmo;
 
 	sk->sk_flags |= SOCK_DEAD;
-	sk->sk_shutdown = RCV_SHUTDOWN | SEND_SHUTDOWN;
 	if (sk->sk_state == TCP_LISTEN) {
 		tcp_set_state(sk, TCP_CLOSE);
 		inet_csk_listen_stop(sk);
 		return sk->qlen == 0;      /* requests still point at it (Z-4) */
 	}
-	if (sk->rcv_queued && tcp_need_reset(sk->sk_state)) {
-		UST_INC_STATS(core, LINUX_MIB_TCPABORTONCLOSE);
+	if (sk->sk_state == TCP_FIN_WAIT2 && sk->linger2 < 0) {
+		/* TCP_LINGER2 < 0: no waiting for the peer's FIN. */
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPABORTONLINGER);
 		tcp_send_active_reset(sk);
 		tcp_set_state(sk, TCP_CLOSE);
-	} else if ((sk->sk_flags & SOCK_LINGER) && !sk->sk_lingertime) {
-		/* SO_LINGER {1, 0}: abort, RST instead of FIN (tcp_close). */
-		tcp_disconnect(sk);
-		UST_INC_STATS(core, LINUX_MIB_TCPABORTONDATA);
-	} else if (tcp_close_state(sk)) {
-		tcp_send_fin(sk);
-	} else if (sk->sk_state != TCP_FIN_WAIT1 && sk->sk_state != TCP_FIN_WAIT2 &&
-		   sk->sk_state != TCP_LAST_ACK && sk->sk_state != TCP_CLOSING) {
-		tcp_set_state(sk, TCP_CLOSE);  /* SYN_SENT sends nothing; later segments get RST */
-	}
-	purge_receive_queue(sk);
-	if (sk->sk_state != TCP_CLOSE) {
-		tcp_arm_fin_wait2_timer(sk);   /* after shutdown(SHUT_WR), say */
+	} else if (sk->sk_state == TCP_FIN_WAIT2) {
+		tmo = tcp_fin_time(sk);
+		if (tmo <= TCP_TIMEWAIT_LEN) {
+			/* Not yet dead for tcp_done, which would free it: our
+			 * caller frees it. */
+			sk->sk_flags &= ~SOCK_DEAD;
+			tcp_time_wait(sk, TCP_FIN_WAIT2, tmo);
+			sk->sk_flags |= SOCK_DEAD;
+			return true;
+		}
+		inet_csk_reset_keepalive_timer(sk, tmo - TCP_TIMEWAIT_LEN);
 		return false;
 	}
+	if (sk->sk_state != TCP_CLOSE)
+		return false;
 	tcp_clear_xmit_timers(sk);
+	inet_csk_delete_keepalive_timer(sk);
 	return true;
+}
+
+bool tcp_close(struct ust_sock *sk)
+{
+	tcp_close_start(sk);
+	return tcp_close_finish(sk);
 }

@@ -16,6 +16,10 @@
  *         tcp_fastretrans_alert (SACK/RACK, NewReno, PRR) -> tcp_cong_control.
  * Timers: tcp_retransmit_timer (SYN, data RTO, zero-window probe),
  *         reqsk_timer_handler (SYN-ACK), delayed ACK.
+ * Timers: tcp_retransmit_timer (SYN), reqsk_timer_handler (SYN-ACK), delayed ACK,
+ * tcp_keepalive_timer (sk_timer), TIME_WAIT death rows (tcp_timewait.c).
+ * Close: tcp_close (tcp.c) -> FIN -> tcp_rcv_state_process / tcp_fin ->
+ *        tcp_time_wait: a 96-byte minisock replaces the socket in ehash.
  *
  * Files: tcp_ipv4.c (demux, connect, conn_request, syn_recv_sock, resets),
  * tcp_input.c (state machine), tcp_minisocks.c (check_req, child creation),
@@ -35,6 +39,7 @@
 #include "ipv4/ipv4.h"
 #include "tcp/inet_hashtables.h"
 #include "tcp/sock.h"
+#include "tcp/tcp_timewait.h"
 #include "wire/seq.h"
 #include "wire/tcp.h"
 
@@ -68,6 +73,14 @@ struct ust_tcp {
 	void (*sk_wake)(void *ctx, struct ust_sock *sk);
 	void (*sk_destruct)(void *ctx, struct ust_sock *sk);
 	void *sock_ctx;
+	/* close: TIME_WAIT minisocks (tcp_timewait.c) */
+	struct ust_objpool tw_pool;
+	uint32_t tw_count;              /* live minisocks (tcp_max_tw_buckets) */
+	struct inet_tw_row tw_rows[2];  /* death rows: 60 s, other timeouts */
+	uint32_t tw_isn;                /* ISN for the SYN that reopened a TIME_WAIT (0 = none) */
+	/* close: the stack-wide RFC 5961 challenge ACK budget (tcp_challenge_ack_limit) */
+	uint32_t challenge_timestamp;   /* s */
+	uint32_t challenge_count;       /* left in that second */
 };
 
 /*
@@ -130,6 +143,11 @@ int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg);
 void tcp_finish_connect(struct ust_sock *sk);
 void tcp_reset(struct ust_sock *sk);
 void tcp_fin(struct ust_sock *sk);
+/* tcp_paws_reject (RFC 7323 5): tsval is older than ts_recent and not stale. */
+bool tcp_paws_reject(const struct ust_tcp *tcp, uint32_t ts_recent, uint32_t ts_recent_stamp, uint32_t tsval,
+		     bool rst);
+/* tcp_fin_time: how long an orphan waits in FIN_WAIT2, ms (at least 3.5 RTO). */
+uint32_t tcp_fin_time(const struct ust_sock *sk);
 
 /* --- tcp_ack.c ------------------------------------------------------------ */
 /* tcp_ack: >0 acceptable, 0 old (ignored), <0 invalid. */
@@ -140,6 +158,12 @@ void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg);
 /* tcp_close / tcp_disconnect / tcp_shutdown (the state side of close, connect
  * AF_UNSPEC and shutdown). tcp_close returns true when sk may be freed now. */
 bool tcp_close(struct ust_sock *sk);
+/* tcp_close in two halves around the SO_LINGER wait of the socket layer:
+ * start (RST or FIN), lingering (is our FIN unacknowledged?), finish (orphan;
+ * true when sk may be freed now). */
+void tcp_close_start(struct ust_sock *sk);
+bool tcp_close_lingering(const struct ust_sock *sk);
+bool tcp_close_finish(struct ust_sock *sk);
 int tcp_disconnect(struct ust_sock *sk);
 void tcp_shutdown(struct ust_sock *sk, int how);
 /* The options of a SYN or SYN-ACK with Linux's rules applied (O-2, RFC 7323). */
@@ -266,6 +290,10 @@ void tcp_xmit_retransmit_queue(struct ust_sock *sk);
 /* acked: packets newly acknowledged; delivered: also newly SACKed (or, without
  * SACK, the one a duplicate ACK stands for). */
 void tcp_cong_control(struct ust_sock *sk, uint32_t acked, uint32_t delivered, bool una_advanced);
+/* tcp_v4_send_ack: an ACK with no socket behind it (TIME_WAIT), from the
+ * segment's addresses reversed; opts NULL for none. */
+void tcp_v4_send_ack(struct ust_tcp *tcp, const struct tcp_seg *seg, uint32_t seq, uint32_t ack, uint16_t win,
+		     const struct ust_tcp_opts *opts, int oif);
 
 /* --- tcp_timer.c ---------------------------------------------------------- */
 void tcp_init_xmit_timers(struct ust_sock *sk);
@@ -274,6 +302,16 @@ void tcp_reset_xmit_timer(struct ust_sock *sk, uint32_t when_ms);
 /* An orphan in FIN_WAIT2 gets tcp_fin_timeout seconds for the peer's FIN. */
 void tcp_arm_fin_wait2_timer(struct ust_sock *sk);
 void reqsk_timer_handler(struct ust_timer *t);
+
+/* --- tcp_keepalive.c ------------------------------------------------------ */
+void tcp_init_keepalive_timer(struct ust_sock *sk);
+/* (Re)arms the keepalive timer for `ms`, or stops it when keepalive is off. */
+void inet_csk_reset_keepalive_timer(struct ust_sock *sk, uint32_t ms);
+void inet_csk_delete_keepalive_timer(struct ust_sock *sk);
+/* SO_KEEPALIVE on/off and TCP_KEEPIDLE: the timer follows (tcp_set_keepalive). */
+void tcp_set_keepalive(struct ust_sock *sk, bool on);
+int tcp_sock_set_keepidle(struct ust_sock *sk, int secs);
+uint32_t keepalive_time_when(const struct ust_sock *sk);
 
 /* --- inet_connection_sock.c ----------------------------------------------- */
 struct request_sock *inet_reqsk_alloc(struct ust_sock *listener);

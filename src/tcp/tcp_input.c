@@ -40,7 +40,7 @@ static bool seg_has_ts(const struct ust_sock *sk, const struct tcp_seg *seg)
 }
 
 /* tcp_paws_check / tcp_paws_reject (RFC 7323 5). */
-static bool tcp_paws_reject(const struct ust_tcp *tcp, uint32_t ts_recent, uint32_t ts_recent_stamp,
+bool tcp_paws_reject(const struct ust_tcp *tcp, uint32_t ts_recent, uint32_t ts_recent_stamp,
 			    uint32_t tsval, bool rst)
 {
 	uint32_t now = tcp_time_s(tcp);
@@ -96,6 +96,9 @@ void tcp_finish_connect(struct ust_sock *sk)
 	sk->icsk_rto = sk->icsk_retransmits ? TCP_TIMEOUT_FALLBACK : TCP_TIMEOUT_INIT;
 	tcp_init_transfer(sk);
 	sk->icsk_retransmits = 0;
+	sk->rcv_tstamp = tcp_time_ms(sk->tcp);
+	if (sk->sk_flags & SOCK_KEEPOPEN)
+		inet_csk_reset_keepalive_timer(sk, keepalive_time_when(sk));
 	tcp_wake(sk);
 }
 
@@ -296,6 +299,9 @@ static void tcp_synrecv_established(struct ust_sock *sk, struct tcp_seg *seg)
 	if (sk->tstamp_ok)
 		sk->advmss -= 12;
 	tcp_sync_mss(sk);
+	sk->rcv_tstamp = tcp_time_ms(sk->tcp);
+	if (sk->sk_flags & SOCK_KEEPOPEN)
+		inet_csk_reset_keepalive_timer(sk, keepalive_time_when(sk));
 	tcp_wake(sk);
 }
 
@@ -308,6 +314,7 @@ void tcp_fin(struct ust_sock *sk)
 	sk->sk_shutdown |= RCV_SHUTDOWN;
 	sk->sk_flags |= SOCK_DONE;
 	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
 		tcp_set_state(sk, TCP_CLOSE_WAIT);
 		break;
@@ -316,7 +323,8 @@ void tcp_fin(struct ust_sock *sk)
 		tcp_set_state(sk, TCP_CLOSING);
 		break;
 	case TCP_FIN_WAIT2:
-		tcp_done(sk);   /* TIME_WAIT comes with the data path */
+		/* tcp_data_queue has ACKed the FIN; nothing touches sk after this. */
+		tcp_time_wait(sk, TCP_TIME_WAIT, 0);
 		return;
 	}
 	tcp_wake(sk);
@@ -336,6 +344,56 @@ static int tcp_rcv_listen(struct ust_sock *sk, struct tcp_seg *seg)
 		tcp_v4_conn_request(sk, seg);   /* never answers with a reset */
 	}
 	return 0;
+}
+
+/* tcp_fin_time: tcp_fin_timeout, but never less than 3.5 RTO. */
+uint32_t tcp_fin_time(const struct ust_sock *sk)
+{
+	uint32_t tmo = sk->linger2 > 0 ? (uint32_t)sk->linger2 : (uint32_t)sk->tcp->core->sysctl.tcp_fin_timeout * 1000u;
+	uint32_t rto = sk->icsk_rto;
+
+	return UST_MAX(tmo, (rto << 2) - (rto >> 1));
+}
+
+/*
+ * FIN_WAIT1 -> FIN_WAIT2 once our FIN is acknowledged. An orphan waits
+ * tcp_fin_time for the peer's FIN: up to 60 s as a FIN_WAIT2 minisock, longer
+ * as a full socket first. Data beyond a FIN after close() resets.
+ * Returns -1 when sk is gone (it may have been freed).
+ */
+static int tcp_fin_wait1_acked(struct ust_sock *sk, struct tcp_seg *seg)
+{
+	uint32_t tmo;
+
+	tcp_set_state(sk, TCP_FIN_WAIT2);
+	sk->sk_shutdown |= SEND_SHUTDOWN;
+	if (!(sk->sk_flags & SOCK_DEAD)) {
+		tcp_wake(sk);
+		return 0;
+	}
+	if (sk->linger2 < 0) {
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPABORTONDATA);
+		tcp_v4_send_reset(sk->tcp, sk, seg);   /* before tcp_done frees the orphan */
+		tcp_done(sk);
+		return -1;
+	}
+	if (seg->end_seq != seg->seq && after(seg->end_seq - tcp_flag(seg, UST_TCP_FIN), sk->rcv_nxt)) {
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPABORTONDATA);
+		tcp_v4_send_reset(sk->tcp, sk, seg);   /* before tcp_done frees the orphan */
+		tcp_done(sk);
+		return -1;
+	}
+	tmo = tcp_fin_time(sk);
+	if (tmo > TCP_TIMEWAIT_LEN) {
+		inet_csk_reset_keepalive_timer(sk, tmo - TCP_TIMEWAIT_LEN);
+		return 0;
+	}
+	if (tcp_flag(seg, UST_TCP_FIN)) {
+		inet_csk_reset_keepalive_timer(sk, tmo);
+		return 0;
+	}
+	tcp_time_wait(sk, TCP_FIN_WAIT2, tmo);
+	return -1;
 }
 
 int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg)
@@ -363,14 +421,26 @@ int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg)
 	}
 	if (seg_has_ts(sk, seg) && !after(seg->seq, sk->rcv_wup))
 		tcp_store_ts_recent(sk, seg);
-	if (sk->sk_state == TCP_SYN_RECV)
+	sk->icsk_probes_out = 0;
+	sk->rcv_tstamp = tcp_time_ms(sk->tcp);
+	if (sk->sk_state == TCP_SYN_RECV) {
 		tcp_synrecv_established(sk, seg);
-	else if (sk->sk_state == TCP_FIN_WAIT1 && sk->snd_una == sk->write_seq) {
-		tcp_set_state(sk, TCP_FIN_WAIT2);
-		tcp_arm_fin_wait2_timer(sk);
+	} else if (sk->sk_state == TCP_FIN_WAIT1 && sk->snd_una == sk->write_seq) {
+		if (tcp_fin_wait1_acked(sk, seg))
+			return 0;
+	} else if (sk->sk_state == TCP_CLOSING && sk->snd_una == sk->write_seq) {
+		tcp_time_wait(sk, TCP_TIME_WAIT, 0);
+		return 0;
+	} else if (sk->sk_state == TCP_LAST_ACK && sk->snd_una == sk->write_seq) {
+		tcp_done(sk);
+		return 0;
 	}
-	else if ((sk->sk_state == TCP_LAST_ACK || sk->sk_state == TCP_CLOSING) && sk->snd_una == sk->write_seq) {
-		tcp_done(sk);   /* CLOSING -> TIME_WAIT comes with the data path */
+	/* Data after close(): nobody will read it; tell the peer (tcp_rcv_state_process). */
+	if ((TCPF(sk->sk_state) & (TCPF(TCP_FIN_WAIT1) | TCPF(TCP_FIN_WAIT2))) && (sk->sk_shutdown & RCV_SHUTDOWN) &&
+	    seg->end_seq != seg->seq && after(seg->end_seq - tcp_flag(seg, UST_TCP_FIN), sk->rcv_nxt)) {
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPABORTONDATA);
+		tcp_v4_send_reset(sk->tcp, sk, seg);   /* before tcp_reset frees the orphan */
+		tcp_reset(sk);
 		return 0;
 	}
 	if (TCPF(sk->sk_state) & (TCPF(TCP_ESTABLISHED) | TCPF(TCP_FIN_WAIT1) | TCPF(TCP_FIN_WAIT2)))

@@ -94,6 +94,39 @@ static int parse_segment(struct ust_tcp *tcp, struct tcp_seg *seg, struct ust_pk
 	return 0;
 }
 
+/*
+ * tcp_v4_rcv's do_time_wait: the minisock's verdict. Returns false only for
+ * a SYN that may open a new connection on the tuple and a listener to take it:
+ * the minisock is gone and the SYN goes to the listener with tw_isn set.
+ */
+static bool tcp_v4_rcv_timewait(struct ust_tcp *tcp, struct inet_timewait_sock *tw, struct tcp_seg *seg)
+{
+	uint32_t isn = 0;
+
+	switch (tcp_timewait_state_process(tcp, tw, seg, &isn)) {
+	case TCP_TW_SYN:
+		if (__inet_lookup_listener(&tcp->hashinfo, seg->saddr, seg->th.sport, seg->daddr,
+					   ntohs(seg->th.dport), seg->iif)) {
+			inet_twsk_kill(tcp, tw);
+			tcp->tw_isn = isn;
+			return false;
+		}
+		/* No listener: the SYN is answered like any other stray segment. */
+		tcp_v4_timewait_ack(tcp, tw, seg);
+		break;
+	case TCP_TW_ACK:
+		tcp_v4_timewait_ack(tcp, tw, seg);
+		break;
+	case TCP_TW_RST:
+		tcp_v4_send_reset(tcp, NULL, seg);
+		inet_twsk_kill(tcp, tw);
+		break;
+	case TCP_TW_SUCCESS:
+		break;
+	}
+	return true;
+}
+
 int tcp_v4_rcv(struct ust_tcp *tcp, struct ust_pkt *pkt, ust_be32 saddr, ust_be32 daddr, int iif, uint8_t tos)
 {
 	struct tcp_seg seg = { .pkt = pkt, .saddr = saddr, .daddr = daddr, .iif = iif, .tos = tos };
@@ -119,6 +152,13 @@ lookup:
 		rcv_request(tcp, req, &seg);
 		goto discard;
 	}
+	if (skc && skc->skc_state == TCP_TIME_WAIT) {
+		if (ust_trace_on(&tcp->core->trace))
+			trace_in(tcp, &seg, "TIME_WAIT minisock in ehash");
+		if (tcp_v4_rcv_timewait(tcp, tw_from_common(skc), &seg))
+			goto discard;
+		goto listener;    /* a SYN reopening the tuple; the minisock is gone */
+	}
 	if (skc) {
 		sk = sk_from_common(skc);
 		if (ust_trace_on(&tcp->core->trace))
@@ -126,11 +166,13 @@ lookup:
 		tcp_v4_do_rcv(sk, &seg);
 		goto discard;
 	}
+listener:
 	sk = __inet_lookup_listener(h, saddr, seg.th.sport, daddr, ntohs(seg.th.dport), iif);
 	if (sk) {
 		if (ust_trace_on(&tcp->core->trace))
 			trace_in(tcp, &seg, "listener in lhash2");
 		tcp_v4_do_rcv(sk, &seg);
+		tcp->tw_isn = 0;
 		goto discard;
 	}
 	/* L-3: no socket. */
@@ -249,7 +291,9 @@ int tcp_v4_conn_request(struct ust_sock *lsk, struct tcp_seg *seg)
 	struct request_sock *req;
 	struct ust_rtable rt;
 	bool want_cookie = false;
+	uint32_t tw_isn = tcp->tw_isn;
 
+	tcp->tw_isn = 0;
 	if (sc->tcp_syncookies == 2 || inet_csk_reqsk_queue_is_full(lsk)) {
 		want_cookie = tcp_syn_flood_action(lsk);
 		if (!want_cookie)
@@ -290,7 +334,8 @@ int tcp_v4_conn_request(struct ust_sock *lsk, struct tcp_seg *seg)
 		reqsk_free(req);
 		return 0;
 	}
-	req->snt_isn = st.seq;
+	/* A SYN that reopened a TIME_WAIT tuple starts past the old connection. */
+	req->snt_isn = tw_isn ? tw_isn : st.seq;
 	inet_csk_reqsk_queue_hash_add(lsk, req, TCP_TIMEOUT_INIT);
 	req->snt_synack = tcp_time_ms(tcp);
 	tcp_send_synack(req, &rt, false);
@@ -403,6 +448,8 @@ static void tcp_v4_err(void *ctx, const struct ust_icmp_err *e)
 		UST_INC_STATS(tcp->core, ICMP_MIB_INERRORS);
 		return;
 	}
+	if (skc->skc_state == TCP_TIME_WAIT)
+		return;     /* nothing left to tell */
 	if (skc->skc_state == TCP_NEW_SYN_RECV) {
 		tcp_req_err(req_from_common(skc), e->seq,
 			    e->type == UST_ICMP_PARAMETERPROB || e->type == UST_ICMP_TIME_EXCEEDED ||

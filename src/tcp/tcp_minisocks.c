@@ -130,6 +130,10 @@ static void inherit_from_listener(struct ust_sock *child, const struct ust_sock 
 	child->icsk_syn_retries = lsk->icsk_syn_retries;
 	child->sk_flags = lsk->sk_flags & (SOCK_LINGER | SOCK_KEEPOPEN);
 	child->sk_lingertime = lsk->sk_lingertime;
+	child->keepalive_time = lsk->keepalive_time;
+	child->keepalive_intvl = lsk->keepalive_intvl;
+	child->keepalive_probes = lsk->keepalive_probes;
+	child->linger2 = lsk->linger2;
 }
 
 /* H-3: the child's sequence state and options come from the request. */

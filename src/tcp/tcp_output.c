@@ -333,11 +333,32 @@ void tcp_send_active_reset(struct ust_sock *sk)
 }
 
 /* at most one per tcp_invalid_ratelimit per socket. */
+/*
+ * X-5: at most one per tcp_invalid_ratelimit per socket, and, unless
+ * tcp_challenge_ack_limit is INT_MAX (the default), about that many per
+ * second for the whole stack: a random budget in [limit/2, limit*3/2) each
+ * second, so an attacker cannot count them (RFC 5961 10, CVE-2016-5696).
+ */
 void tcp_send_challenge_ack(struct ust_sock *sk)
 {
-	if (tcp_oow_rate_limited(sk->tcp, &sk->last_oow_ack_time, LINUX_MIB_TCPACKSKIPPEDCHALLENGE))
+	struct ust_tcp *tcp = sk->tcp;
+	uint32_t limit = (uint32_t)tcp->core->sysctl.tcp_challenge_ack_limit, now;
+
+	if (tcp_oow_rate_limited(tcp, &sk->last_oow_ack_time, LINUX_MIB_TCPACKSKIPPEDCHALLENGE))
 		return;
-	UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPCHALLENGEACK);
+	if (limit != INT32_MAX) {
+		now = tcp_time_s(tcp) + 1;   /* 0: no second yet */
+		if (now != tcp->challenge_timestamp) {
+			uint32_t half = (limit + 1) >> 1;
+
+			tcp->challenge_timestamp = now;
+			tcp->challenge_count = limit ? half + ust_rng_below(&tcp->core->rng, limit) : 0;
+		}
+		if (!tcp->challenge_count)
+			return;
+		tcp->challenge_count--;
+	}
+	UST_INC_STATS(tcp->core, LINUX_MIB_TCPCHALLENGEACK);
 	tcp_send_ack(sk);
 }
 
@@ -433,6 +454,21 @@ void tcp_v4_reqsk_send_ack(struct request_sock *req, const struct tcp_seg *seg)
 	tcp_xmit(tcp, &o);
 }
 
+void tcp_v4_send_ack(struct ust_tcp *tcp, const struct tcp_seg *seg, uint32_t seq, uint32_t ack, uint16_t win,
+		     const struct ust_tcp_opts *opts, int oif)
+{
+	struct ust_rtable rt;
+	struct tcp_out o = {
+		.rt = &rt, .saddr = seg->daddr, .daddr = seg->saddr, .sport = seg->th.dport,
+		.dport = seg->th.sport, .seq = seq, .ack = ack, .flags = UST_TCP_ACK, .window = win,
+		.opts = opts, .tos = seg->tos,
+	};
+
+	if (tcp_route_output(tcp, seg->saddr, seg->daddr, oif, &rt))
+		return;
+	tcp_xmit(tcp, &o);
+}
+
 /* A data segment from the write queue: ACK always, PSH and FIN as queued. */
 int tcp_transmit_data(struct ust_sock *sk, uint32_t seq, uint8_t flags, const void *data, uint32_t len)
 {
@@ -451,7 +487,8 @@ int tcp_transmit_data(struct ust_sock *sk, uint32_t seq, uint8_t flags, const vo
 }
 
 /* tcp_xmit_probe_skb: an old sequence number, so the peer answers with an
- * ACK carrying its current window (zero-window probe, RFC 9293 3.8.6.1). */
+ * ACK carrying its current window (zero-window and keepalive probes, RFC 9293
+ * 3.8.4 and 3.8.6.1). */
 int tcp_xmit_probe_skb(struct ust_sock *sk)
 {
 	return tcp_transmit_data(sk, sk->snd_una - 1, 0, NULL, 0);

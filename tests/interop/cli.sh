@@ -55,9 +55,20 @@ expect_error 2 "bad --addr" -- \
 expect_error 3 "interface name too long" -- \
   ip netns exec "$ns" "$ustack" serve --tap ustap0-name-too-long --addr 192.0.2.2/24
 
+# Without privileges (as nobody): one line naming what is missing, exit 3.
+if command -v setpriv >/dev/null 2>&1 && setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$ustack"; then
+  expect_error 3 "not root" -- \
+    ip netns exec "$ns" setpriv --reuid=65534 --regid=65534 --clear-groups "$ustack" serve --tap ustap0 --addr 192.0.2.2/24
+  grep -q "needs root or CAP_NET_ADMIN" "$tmp/err" || bad "the non-root message does not name the privilege"
+  grep -q "at most 15 characters" <(ip netns exec "$ns" "$ustack" serve --tap ustap0-name-too-long --addr 192.0.2.2/24 2>&1) ||
+    bad "the too-long name message does not give the limit"
+else
+  echo "note: setpriv missing or $ustack not executable by nobody: non-root check left out"
+fi
+
 # (b) HTTP from the kernel's side.
 ip netns exec "$ns" timeout -k 2 20 "$ustack" serve --tap ustap0 --addr 192.0.2.2/24 \
-  --port 8080 --mode http --duration 8 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+  --port 8080 --mode http --duration 8 --trace --pcap "$tmp/serve.pcap" >"$tmp/serve.out" 2>"$tmp/serve.err" &
 serve_pid=$!
 up=0
 for _ in $(seq 50); do
@@ -94,6 +105,18 @@ else bad "serve exit $serve_rc"; sed 's/^/  | /' "$tmp/serve.err"; fi
 opens=$(awk '$1 == "TcpPassiveOpens" { print $2 }' "$tmp/serve.out")
 if [ "$opens" = 1 ]; then ok "TcpPassiveOpens 1"
 else bad "TcpPassiveOpens '$opens', want 1"; sed 's/^/  | /' "$tmp/serve.out"; fi
+
+# --trace and --pcap: the trace went to stderr, the capture holds the exchange.
+if grep -q "tcp_set_state: .* LISTEN" "$tmp/serve.err"; then ok "--trace printed the stack's events"
+else bad "--trace: no trace events on stderr"; fi
+if command -v tshark >/dev/null 2>&1; then
+  flags=$(tshark -r "$tmp/serve.pcap" -Y "tcp.port == 8080" -T fields -e tcp.flags 2>/dev/null | head -3 | tr '\n' ' ')
+  [ "$flags" = "0x0002 0x0012 0x0010 " ] && ok "--pcap: the capture opens with SYN, SYN-ACK, ACK" ||
+    bad "--pcap: capture starts '$flags'"
+  warn=$(tshark -r "$tmp/serve.pcap" -q -z expert,warn 2>/dev/null | grep -c "^ *[0-9]")
+  [ "$warn" = 0 ] && ok "--pcap: no expert warnings or errors" ||
+    { bad "--pcap: expert warnings"; tshark -r "$tmp/serve.pcap" -q -z expert,warn 2>/dev/null; }
+fi
 
 [ "$fail" = 0 ] && echo "cli interop: all passed"
 exit "$fail"

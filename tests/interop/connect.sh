@@ -9,6 +9,7 @@
 #   (b) a closed port, 192.0.2.1:9091: the kernel answers the SYN with a RST,
 #       "failed: Connection refused (ECONNREFUSED)", exit 1;
 #   (c) a kernel listener with listen(fd, 0) that never accepts (see below).
+# The captures of (a) and (b) are checked with tshark: expert info and flags.
 # Usage: connect.sh path/to/ustack
 # Prints "skipped: <reason>" and exits 0 when it cannot run here.
 set -u
@@ -92,7 +93,7 @@ else bad "HOST example.org: exit $rc (want 2)"; show "$tmp/usage.err"; fi
 
 # (a) three connections to a kernel echo listener.
 listener 9090 16 echo
-run a --count 3 --send hello --timeout 5 192.0.2.1 9090
+run a --count 3 --send hello --timeout 5 --pcap "$tmp/a.pcap" 192.0.2.1 9090
 est=$(lines a '^conn [0-9]*: established in [0-9.]* ms$')
 echoed=$(lines a '^conn [0-9]*: sent 5 bytes, received 5 bytes: "hello"$')
 if [ "$rc" = 0 ] && [ "$est" = 3 ] && [ "$echoed" = 3 ] &&
@@ -104,12 +105,34 @@ else
 fi
 
 # (b) a closed port: the kernel answers the SYN with RST|ACK.
-run b --timeout 5 192.0.2.1 9091
+run b --timeout 5 --pcap "$tmp/b.pcap" 192.0.2.1 9091
 if [ "$rc" = 1 ] && grep -q '^conn 1: failed: Connection refused (ECONNREFUSED)$' "$tmp/b.out" &&
    grep -q '^0 established, 1 refused, 0 timed out' "$tmp/b.out"; then
   ok "closed port: exit 1, $(grep '^conn 1' "$tmp/b.out")"
 else
   bad "closed port: exit $rc"; show "$tmp/b.out" "$tmp/b.err"
+fi
+
+# The captures of (a) and (b), when tshark is there: expert info (no errors;
+# warnings only the one expected RST of (b)) and the flags of each connection.
+expert() { tshark -r "$1" -q -z expert,warn 2>/dev/null | awk '/^ +[0-9]+ / { $2 = $3 = ""; print }' | tr -s ' ' | sed 's/^ //'; }
+opening() { # pcap: per connection (client port), the first three flag values
+  tshark -r "$1" -Y tcp -T fields -e tcp.stream -e tcp.flags 2>/dev/null |
+    awk '{ n[$1]++; if (n[$1] <= 3) s[$1] = s[$1] $2 " " } END { for (k in s) print s[k] }' | sort | uniq -c | tr -s ' ' | sed 's/^ //'
+}
+if command -v tshark >/dev/null 2>&1; then
+  got=$(expert "$tmp/a.pcap")
+  [ -z "$got" ] && ok "count 3 capture: no expert warnings or errors" || bad "count 3 capture: expert '$got'"
+  got=$(opening "$tmp/a.pcap")
+  [ "$got" = "3 0x0002 0x0012 0x0010 " ] && ok "count 3 capture: 3 connections open SYN, SYN-ACK, ACK" ||
+    bad "count 3 capture: openings '$got'"
+  got=$(expert "$tmp/b.pcap")
+  [ "$got" = "1 Connection reset (RST)" ] && ok "closed port capture: only the RST warning" ||
+    bad "closed port capture: expert '$got'"
+  got=$(opening "$tmp/b.pcap")
+  [ "$got" = "1 0x0002 0x0014 " ] && ok "closed port capture: SYN, RST-ACK" || bad "closed port capture: '$got'"
+else
+  echo "note: no tshark, captures not checked"
 fi
 
 # (c) A kernel listener with listen(fd, 0) that never accepts. Linux admits one

@@ -1,41 +1,27 @@
 /*
- * ustack against the Linux kernel over a TAP device. Run by run.sh inside a
- * network namespace of its own, as root:
+ * ustack against the Linux kernel over a TAP or a TUN device. Run by run.sh
+ * inside a network namespace of its own, as root:
  *
- *     interop_tap CAPTURE.pcap
+ *     interop_tap tap|tun CAPTURE.pcap
  *
- * The TAP's kernel side (ustap0, 192.0.2.1/24) is an ordinary interface of
- * the namespace; ustack (192.0.2.2/24) is the wire behind it, driven by a
- * thread running ust_stack_wait + ust_stack_poll on the real clock. Checked:
- *   1. kernel client -> ustack server on 192.0.2.2:8080, echo;
+ * The device's kernel side (ustap0 or ustun0, 192.0.2.1/24) is an ordinary
+ * interface of the namespace; ustack (192.0.2.2/24) is the wire behind it,
+ * driven by a thread running ust_stack_wait + ust_stack_poll on the real
+ * clock. Checked:
+ *   0. (TAP) the kernel learns ustack's MAC from its gratuitous ARP;
+ *   1. kernel client -> ustack server on 192.0.2.2:8080, echo (on a TAP the
+ *      kernel first resolves 192.0.2.2 by ARP, which ustack answers);
  *   2. ping 192.0.2.2 from the kernel;
- *   3. ustack client -> kernel server on 192.0.2.1:9090, exchange, close.
- * Every wait is bounded and an alarm ends the program after 18 s whatever
+ *   3. ustack client -> kernel server on 192.0.2.1:9090, exchange, close;
+ *   4. connects to port 8081, closed on both sides: ECONNREFUSED both ways;
+ *   5. (TAP) the kernel's neighbour entry for 192.0.2.2 has ustack's MAC.
+ * Every wait is bounded and an alarm ends the program after 24 s whatever
  * happens. Exit 0 when all pass; the capture is checked by run.sh.
  */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
-#include "ustack/ustack.h"
-
-#define IFNAME "ustap0"
-#define KERNEL_ADDR "192.0.2.1"
-#define USTACK_ADDR "192.0.2.2"
-#define SERVER_PORT 8080
-#define KSERVER_PORT 9090
-#define WAIT_MS 5000
-#define DEADLINE_S 18
-
-#define FAIL(...) do { fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); return -1; } while (0)
+#include "interop.h"
 
 struct loop {
 	struct ust_stack *st;
@@ -52,33 +38,6 @@ static void *stack_thread(void *arg)
 		ust_stack_poll(l->st);
 	}
 	return NULL;
-}
-
-static struct sockaddr_in sin_of(const char *addr, int port)
-{
-	struct sockaddr_in sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = inet_addr(addr);
-	return sa;
-}
-
-static void kernel_timeouts(int s)
-{
-	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
-
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));   /* bounds connect too */
-}
-
-/* Waits for ev on a ustack fd; 0 when ready. */
-static int ust_wait_fd(struct ust_stack *st, int fd, short ev)
-{
-	struct pollfd p = { .fd = fd, .events = ev };
-
-	return ust_poll(st, &p, 1, WAIT_MS) == 1 ? 0 : -1;
 }
 
 static int ust_write_all(struct ust_stack *st, int fd, const char *buf, size_t len)
@@ -317,14 +276,28 @@ out:
 
 /* ---- setup ---------------------------------------------------------------- */
 
-static void write_file(const char *path, const char *text)
+static int run(const char *cmd)
 {
-	FILE *f = fopen(path, "w");
+	int rc = system(cmd);
 
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
+	if (rc != 0)
+		fprintf(stderr, "FAIL: `%s`: status %d\n", cmd, rc);
+	return rc;
+}
+
+/* The kernel's side of the wire. No IPv6 chatter in the capture; a TAP's
+ * kernel side accepts gratuitous ARP (arp_accept=1) so the test can see
+ * ustack's announcement learnt. */
+static int configure_kernel_side(const char *ifname, bool tap)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1 %s%s%s && "
+		 "ip link set %s up && ip addr add " KERNEL_ADDR "/24 dev %s",
+		 ifname, tap ? "net.ipv4.conf." : "", tap ? ifname : "", tap ? ".arp_accept=1" : "",
+		 ifname, ifname);
+	return run(cmd);
 }
 
 int main(int argc, char **argv)
@@ -332,13 +305,17 @@ int main(int argc, char **argv)
 	struct loop l = { .st = NULL };
 	struct ust_netdev_stats ds;
 	struct ust_netdev *dev;
+	const char *ifname;
 	pthread_t thr;
+	bool tap;
 	int failed = 0;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s CAPTURE.pcap (run by run.sh in a namespace)\n", argv[0]);
+	if (argc != 3 || (strcmp(argv[1], "tap") && strcmp(argv[1], "tun"))) {
+		fprintf(stderr, "usage: %s tap|tun CAPTURE.pcap (run by run.sh in a namespace)\n", argv[0]);
 		return 2;
 	}
+	tap = !strcmp(argv[1], "tap");
+	ifname = tap ? "ustap0" : "ustun0";
 	alarm(DEADLINE_S);   /* whatever hangs, the test ends by itself */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	l.st = ust_stack_new(NULL);
@@ -346,26 +323,24 @@ int main(int argc, char **argv)
 		perror("ust_stack_new");
 		return 1;
 	}
-	if (ust_tap_open(l.st, IFNAME, &dev)) {
-		fprintf(stderr, "FAIL: ust_tap_open %s: %s\n", IFNAME, strerror(errno));
+	if ((tap ? ust_tap_open : ust_tun_open)(l.st, ifname, &dev)) {
+		fprintf(stderr, "FAIL: ust_%s_open %s: %s\n", argv[1], ifname, strerror(errno));
 		return 1;
 	}
-	printf("tap: kernel side %s, ustack device %s, mtu %u\n",
+	printf("%s: kernel side %s, ustack device %s, mtu %u\n", argv[1],
 	       ust_tap_ifname(dev), ust_netdev_name(dev), ust_netdev_mtu(dev));
-	if (ust_netdev_pcap_open(dev, argv[1])) {
-		fprintf(stderr, "FAIL: pcap %s: %s\n", argv[1], strerror(errno));
+	if (ust_netdev_pcap_open(dev, argv[2])) {
+		fprintf(stderr, "FAIL: pcap %s: %s\n", argv[2], strerror(errno));
 		return 1;
 	}
 	if (ust_addr_add(l.st, dev, inet_addr(USTACK_ADDR), 24)) {
 		fprintf(stderr, "FAIL: ust_addr_add: %s\n", strerror(errno));
 		return 1;
 	}
-	/* The kernel's side of the wire. No IPv6 chatter in the capture. */
-	write_file("/proc/sys/net/ipv6/conf/" IFNAME "/disable_ipv6", "1");
-	if (system("ip link set " IFNAME " up && ip addr add " KERNEL_ADDR "/24 dev " IFNAME)) {
-		fprintf(stderr, "FAIL: configuring %s\n", IFNAME);
+	if (configure_kernel_side(ifname, tap))
 		return 1;
-	}
+	if (tap)
+		failed |= test_gratuitous_arp(dev, ifname) != 0;
 	if (pthread_create(&thr, NULL, stack_thread, &l)) {
 		fprintf(stderr, "FAIL: pthread_create\n");
 		return 1;
@@ -374,12 +349,15 @@ int main(int argc, char **argv)
 	failed |= test_kernel_client(l.st) != 0;
 	failed |= test_ping() != 0;
 	failed |= test_ustack_client(l.st) != 0;
+	failed |= test_closed_ports(l.st) != 0;
+	if (tap)
+		failed |= test_kernel_neigh(dev, ifname) != 0;
 
 	usleep(300 * 1000);   /* the last ACKs of the closes, into the capture */
 	atomic_store(&l.stop, 1);
 	pthread_join(thr, NULL);
 	ust_netdev_get_stats(dev, &ds);
-	printf("tap stats: rx %llu pkts, tx %llu pkts, rx_dropped %llu, tx_dropped %llu\n",
+	printf("%s stats: rx %llu pkts, tx %llu pkts, rx_dropped %llu, tx_dropped %llu\n", argv[1],
 	       (unsigned long long)ds.rx_packets, (unsigned long long)ds.tx_packets,
 	       (unsigned long long)ds.rx_dropped, (unsigned long long)ds.tx_dropped);
 	ust_netdev_pcap_close(dev);

@@ -186,29 +186,170 @@ static void test_queue_is_bounded_oldest_dropped(void **state)
 	fx_free(f);
 }
 
-/* Linux sends no gratuitous ARP on `ip addr add` (arp_notify=0, checked on
- * 6.18); with arp_notify=1 one request announces the new address. */
-static void test_gratuitous_arp_on_address_add(void **state)
+static void expect_garp(const struct rec *r, uint32_t i, const struct ust_netdev *dev, const char *addr)
 {
-	struct fx *f = fx_new(UST_FRAMING_ETH, 1);
 	struct ust_eth_info eth;
 	struct ust_arp_info a;
+
+	parse_arp(r, i, &eth, &a);
+	assert_true(ust_eth_is_broadcast(eth.dst));
+	assert_int_equal(a.op, UST_ARPOP_REQUEST);
+	assert_int_equal(a.spa, A(addr));
+	assert_int_equal(a.tpa, A(addr));
+	assert_memory_equal(a.sha, dev->mac, 6);
+}
+
+/* Linux 6.18 (checked on a veth) sends no gratuitous ARP on `ip addr add`,
+ * arp_notify or not; with arp_notify=1 bringing the device up announces
+ * every address. netdev_notify_peers announces whatever arp_notify says. */
+static void test_gratuitous_arp_on_device_up(void **state)
+{
+	struct fx *f = fx_new(UST_FRAMING_ETH, 1);
 
 	(void)state;
 	fx_record(f, 1, 0);
 	assert_int_equal(ust_addr_add(f->a, f->da, A("10.0.0.50"), 24), 0);
+	assert_int_equal(ust_netdev_set_up(f->da, 0), 0);
+	assert_int_equal(ust_netdev_set_up(f->da, 1), 0);
 	fx_run(f, 1);
 	assert_int_equal(f->rb.n, 0);
-	f->ia->sysctl.arp_notify = 1;
+	assert_int_equal(ust_sysctl_write(f->a, "net.ipv4.conf.all.arp_notify", "1"), 0);
 	assert_int_equal(ust_addr_add(f->a, f->da, A("10.0.0.51"), 24), 0);
 	fx_run(f, 1);
-	assert_int_equal(f->rb.n, 1);
-	parse_arp(&f->rb, 0, &eth, &a);
-	assert_true(ust_eth_is_broadcast(eth.dst));
+	assert_int_equal(f->rb.n, 0);
+	assert_int_equal(ust_netdev_set_up(f->da, 0), 0);
+	fx_run(f, 1);
+	assert_int_equal(f->rb.n, 0);
+	assert_int_equal(ust_netdev_set_up(f->da, 1), 0);
+	fx_run(f, 1);
+	assert_int_equal(f->rb.n, 3);
+	expect_garp(&f->rb, 0, f->da, "10.0.0.1");
+	expect_garp(&f->rb, 1, f->da, "10.0.0.50");
+	expect_garp(&f->rb, 2, f->da, "10.0.0.51");
+	assert_int_equal(ust_sysctl_write(f->a, "arp_notify", "0"), 0);
+	assert_int_equal(ust_netdev_notify_peers(f->da), 0);
+	fx_run(f, 1);
+	assert_int_equal(f->rb.n, 6);
+	expect_garp(&f->rb, 3, f->da, "10.0.0.1");
+	assert_int_equal(ust_netdev_set_up(f->da, 0), 0);
+	assert_int_equal(ust_netdev_notify_peers(f->da), -1);
+	assert_int_equal(errno, ENETDOWN);
+	fx_free(f);
+}
+
+/* A gratuitous ARP creates no entry on the receiver (arp_accept=0), but
+ * updates one that exists. */
+static void test_gratuitous_arp_updates_only_known_entries(void **state)
+{
+	struct fx *f = fx_new(UST_FRAMING_ETH, 1);
+	struct ust_in_device *ib = ust_in_dev_get(f->ib, f->db);
+	struct ust_neigh *n;
+
+	(void)state;
+	assert_int_equal(ust_netdev_notify_peers(f->da), 0);
+	fx_run(f, 1);
+	assert_null(ust_neigh_lookup(f->ib, ib, A("10.0.0.1")));
+	assert_int_equal(send_to(f, "10.0.0.2", 30), 0);    /* b learns a from its request */
+	fx_run(f, 2000);
+	n = ust_neigh_lookup(f->ib, ib, A("10.0.0.1"));
+	assert_non_null(n);
+	memset(n->mac, 0, 6);                                /* as if a's MAC had changed */
+	assert_int_equal(ust_netdev_notify_peers(f->da), 0);
+	fx_run(f, 1);
+	assert_memory_equal(n->mac, f->da->mac, 6);
+	assert_int_equal(n->state, UST_NUD_STALE);
+	fx_free(f);
+}
+
+/* Resolves 10.0.0.2 from a; returns a's entry, REACHABLE. b takes the test
+ * protocol, so it answers nothing (no ICMP back to a). */
+static struct ust_neigh *resolve_b(struct fx *f, struct got *gb)
+{
+	struct ust_neigh *n;
+
+	assert_int_equal(ust_inet_add_protocol(f->ib, PROTO_TEST, &got_proto, gb), 0);
+	assert_int_equal(send_to(f, "10.0.0.2", 30), 0);
+	fx_run(f, 1);
+	n = ust_neigh_lookup(f->ia, ust_in_dev_get(f->ia, f->da), A("10.0.0.2"));
+	assert_non_null(n);
+	assert_int_equal(n->state, UST_NUD_REACHABLE);
+	return n;
+}
+
+/* REACHABLE for reachable_ms (drawn once in [15 s, 45 s)), then STALE; a
+ * STALE entry still sends at once (DELAY), and 5 s later, with nothing
+ * confirming the peer, a unicast request to the known MAC re-resolves it. */
+static void test_stale_entry_is_reresolved_by_unicast_probe(void **state)
+{
+	struct fx *f = fx_new(UST_FRAMING_ETH, 1);
+	uint32_t reach = f->ia->arp.reachable_ms;
+	struct ust_eth_info eth;
+	struct ust_arp_info a;
+	struct ust_neigh *n;
+	struct got gb = { 0 };
+	uint32_t sent;
+
+	(void)state;
+	assert_true(reach >= 15000 && reach < 45000);
+	n = resolve_b(f, &gb);
+	fx_record(f, 1, 1);
+	fx_run(f, reach - 2);
+	assert_int_equal(n->state, UST_NUD_REACHABLE);
+	fx_run(f, 2);
+	assert_int_equal(n->state, UST_NUD_STALE);
+	assert_int_equal(send_to(f, "10.0.0.2", 30), 0);
+	assert_int_equal(n->state, UST_NUD_DELAY);
+	fx_run(f, 1);
+	sent = f->rb.n;
+	assert_int_equal(sent, 1);                           /* the datagram, no ARP */
+	fx_run(f, 4998);
+	assert_int_equal(n->state, UST_NUD_DELAY);
+	assert_int_equal(f->rb.n, sent);
+	fx_run(f, 2);
+	assert_int_equal(f->rb.n, sent + 1);
+	parse_arp(&f->rb, sent, &eth, &a);
+	assert_memory_equal(eth.dst, f->db->mac, 6);        /* unicast probe */
 	assert_int_equal(a.op, UST_ARPOP_REQUEST);
-	assert_int_equal(a.spa, A("10.0.0.51"));
-	assert_int_equal(a.tpa, A("10.0.0.51"));
-	assert_memory_equal(a.sha, f->da->mac, 6);
+	assert_int_equal(a.tpa, A("10.0.0.2"));
+	assert_int_equal(n->state, UST_NUD_REACHABLE);      /* b's unicast reply */
+	fx_free(f);
+}
+
+/* A peer that stops answering: three unicast probes a second apart after the
+ * 5 s delay, then FAILED; the next packet starts over with broadcasts. */
+static void test_silent_peer_fails_after_unicast_probes(void **state)
+{
+	struct fx *f = fx_new(UST_FRAMING_ETH, 1);
+	uint32_t reach = f->ia->arp.reachable_ms;
+	struct ust_eth_info eth;
+	struct ust_arp_info a;
+	struct ust_neigh *n;
+	struct got gb = { 0 };
+
+	(void)state;
+	n = resolve_b(f, &gb);
+	fx_record(f, 1, 0);                                   /* b hears nothing now */
+	fx_run(f, reach);
+	assert_int_equal(n->state, UST_NUD_STALE);
+	assert_int_equal(send_to(f, "10.0.0.2", 30), 0);
+	fx_run(f, 5000);
+	assert_int_equal(n->state, UST_NUD_PROBE);
+	fx_run(f, 2999);
+	assert_int_equal(f->rb.n, 4);                        /* datagram + 3 probes */
+	for (uint32_t i = 1; i < 4; i++) {
+		parse_arp(&f->rb, i, &eth, &a);
+		assert_memory_equal(eth.dst, f->db->mac, 6);
+		assert_int_equal(f->rb.at[i] - f->rb.at[1], (i - 1) * 1000 * MS);
+	}
+	assert_int_equal(n->state, UST_NUD_PROBE);
+	fx_run(f, 1);
+	assert_int_equal(n->state, UST_NUD_FAILED);
+	assert_int_equal(f->ia->arp.stats.res_failed, 1);
+	assert_int_equal(send_to(f, "10.0.0.2", 30), 0);
+	assert_int_equal(n->state, UST_NUD_INCOMPLETE);
+	fx_run(f, 1);
+	parse_arp(&f->rb, 4, &eth, &a);
+	assert_true(ust_eth_is_broadcast(eth.dst));
 	fx_free(f);
 }
 
@@ -219,7 +360,10 @@ int main(void)
 		cmocka_unit_test(test_reply_to_request_for_our_address_exact_bytes),
 		cmocka_unit_test(test_retransmits_each_second_then_fails),
 		cmocka_unit_test(test_queue_is_bounded_oldest_dropped),
-		cmocka_unit_test(test_gratuitous_arp_on_address_add),
+		cmocka_unit_test(test_gratuitous_arp_on_device_up),
+		cmocka_unit_test(test_gratuitous_arp_updates_only_known_entries),
+		cmocka_unit_test(test_stale_entry_is_reresolved_by_unicast_probe),
+		cmocka_unit_test(test_silent_peer_fails_after_unicast_probes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "socket/socket.h"
 #include "stack.h"
@@ -189,16 +190,22 @@ static void test_sndtimeo_returns_einprogress(void **state)
 	assert_int_equal(ust_setsockopt(p.c, c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
 	start = ust_stack_now(p.c);
 	assert_int_equal(pthread_create(&t, NULL, do_connect, &c), 0);
-	wait_done(&p, &c, 1, 3000);
+	wait_asleep(p.c, c.fd);
+	/* Up to 1 ms before the timeout the call must still sleep; then the
+	 * clock crosses 500 ms and stops, so the call can only end through its
+	 * own timer (the SYN's next timeout is at 1 s), however late the thread
+	 * is scheduled. */
+	drive(&p, 499);
+	assert_false(c.done);
+	assert_true(asleep_on(p.c, c.fd));
+	drive(&p, 2);
+	for (int i = 0; i < 5000 && !c.done; i++)
+		usleep(1000);
+	assert_true(c.done);
 	pthread_join(t, NULL);
 	assert_int_equal(c.ret, -1);
 	assert_int_equal(c.err, EINPROGRESS);
-	/* Woken by its timer at 500 ms of virtual time, never before; the bound
-	 * above leaves the woken thread time to be scheduled while the clock
-	 * keeps moving, and still fails if the timeout were ignored (the SYN's
-	 * own timeouts come at 1 s, 2 s, ...). */
-	assert_true(ust_stack_now(p.c) - start >= 500 * MS);
-	assert_true(ust_stack_now(p.c) - start < 900 * MS);
+	assert_int_equal(ust_stack_now(p.c) - start, 501 * MS);
 	/* The attempt goes on: still connecting. (Asked without blocking: a
 	 * blocking connect() would wait again, as Linux's does.) */
 	assert_int_equal(ust_fcntl(p.c, c.fd, F_SETFL, O_NONBLOCK), 0);
