@@ -47,6 +47,8 @@ UST_API ssize_t ust_recv(struct ust_stack *st, int fd, void *buf, size_t len, in
 UST_API ssize_t ust_readv(struct ust_stack *st, int fd, const struct iovec *iov, int iovcnt);
 UST_API ssize_t ust_write(struct ust_stack *st, int fd, const void *buf, size_t len);
 UST_API ssize_t ust_send(struct ust_stack *st, int fd, const void *buf, size_t len, int flags);
+/* write() of several buffers as one message: one PSH at its end. */
+UST_API ssize_t ust_writev(struct ust_stack *st, int fd, const struct iovec *iov, int iovcnt);
 
 /*
  * The sockets of a stack, as ss(8) shows the kernel's: one entry per socket

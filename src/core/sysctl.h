@@ -18,6 +18,9 @@
 	X(tcp_abort_on_overflow,   "net.ipv4.", 1, 0, 0, 0, 0, 1) \
 	X(tcp_syn_retries,         "net.ipv4.", 1, 6, 0, 0, 1, 127) \
 	X(tcp_synack_retries,      "net.ipv4.", 1, 5, 0, 0, 0, 255) \
+	X(tcp_retries1,            "net.ipv4.", 1, 3, 0, 0, 0, 255) \
+	X(tcp_retries2,            "net.ipv4.", 1, 15, 0, 0, 0, 255) \
+	X(tcp_slow_start_after_idle, "net.ipv4.", 1, 1, 0, 0, 0, 1) \
 	X(tcp_syn_linear_timeouts, "net.ipv4.", 1, 4, 0, 0, 0, 12) \
 	X(tcp_timestamps,          "net.ipv4.", 1, 1, 0, 0, 0, 2) \
 	X(tcp_sack,                "net.ipv4.", 1, 1, 0, 0, 0, 1) \
@@ -61,6 +64,9 @@ struct ust_sysctl {
 	int tcp_abort_on_overflow;
 	int tcp_syn_retries;
 	int tcp_synack_retries;
+	int tcp_retries1;
+	int tcp_retries2;
+	int tcp_slow_start_after_idle;
 	int tcp_syn_linear_timeouts;
 	int tcp_timestamps;
 	int tcp_sack;

@@ -29,7 +29,11 @@ short ust_tcp_poll(const struct ust_sock *sk)
 		    (sk->rcv_queued >= lowat || sk->rmem_alloc > rcvbuf - (rcvbuf >> 3) ||
 		     tcp_receive_window(sk) <= sk->icsk_ack_rcv_mss))
 			mask |= POLLIN | POLLRDNORM;
-		mask |= POLLOUT | POLLWRNORM;
+		/* After shutdown(SHUT_WR) a write fails at once, so it is "ready". */
+		if ((sk->sk_shutdown & SEND_SHUTDOWN) || sk_stream_is_writeable(sk))
+			mask |= POLLOUT | POLLWRNORM;
+		else   /* as tcp_poll: ask tcp_new_space to wake us when room frees */
+			((struct ust_sock *)sk)->sk_flags |= SOCK_NOSPACE;
 	}
 	if (sk->sk_err)
 		mask |= POLLERR;

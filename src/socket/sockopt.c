@@ -3,7 +3,7 @@
  * Linux's checks: SOL_SOCKET (SO_REUSEADDR, SO_REUSEPORT, SO_ERROR, SO_TYPE,
  * SO_ACCEPTCONN, SO_RCVTIMEO, SO_SNDTIMEO, SO_RCVBUF, SO_SNDBUF, SO_KEEPALIVE,
  * SO_LINGER, SO_BINDTODEVICE, SO_RCVLOWAT) and IPPROTO_TCP (TCP_SYNCNT, TCP_MAXSEG,
- * TCP_DEFER_ACCEPT, TCP_NODELAY, TCP_QUICKACK).
+ * TCP_DEFER_ACCEPT, TCP_NODELAY, TCP_CORK, TCP_QUICKACK).
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +17,7 @@
  * the kernel-named TCP states of src/tcp). */
 #define UST_TCP_NODELAY 1
 #define UST_TCP_MAXSEG 2
+#define UST_TCP_CORK 3
 #define UST_TCP_KEEPIDLE 4
 #define UST_TCP_KEEPINTVL 5
 #define UST_TCP_KEEPCNT 6
@@ -204,7 +205,23 @@ static int sol_tcp_set(struct ust_sock *sk, int name, const void *val, socklen_t
 		sk->defer_accept = secs_to_retrans(v);
 		return 0;
 	case UST_TCP_NODELAY:
-		return 0;   /* segments go out at once until the data path has Nagle */
+		/* do_tcp_setsockopt: on, it also pushes what Nagle was holding. */
+		if (v) {
+			sk->nonagle |= TCP_NAGLE_OFF;
+			tcp_push(sk, sk->nonagle | TCP_NAGLE_PUSH);
+		} else {
+			sk->nonagle &= (uint8_t)~TCP_NAGLE_OFF;
+		}
+		return 0;
+	case UST_TCP_CORK:
+		/* __tcp_sock_set_cork: releasing the cork sends the partial segment. */
+		if (v) {
+			sk->nonagle |= TCP_NAGLE_CORK;
+		} else {
+			sk->nonagle &= (uint8_t)~TCP_NAGLE_CORK;
+			tcp_push(sk, sk->nonagle & TCP_NAGLE_OFF ? sk->nonagle | TCP_NAGLE_PUSH : sk->nonagle);
+		}
+		return 0;
 	case UST_TCP_KEEPIDLE:
 		return tcp_sock_set_keepidle(sk, v);
 	case UST_TCP_LINGER2:
@@ -322,7 +339,10 @@ static int sol_tcp_get(struct ust_stack *st, struct ust_sock *sk, int name, void
 		v = retrans_to_secs(sk->defer_accept);
 		break;
 	case UST_TCP_NODELAY:
-		v = 0;
+		v = (sk->nonagle & TCP_NAGLE_OFF) != 0;
+		break;
+	case UST_TCP_CORK:
+		v = (sk->nonagle & TCP_NAGLE_CORK) != 0;
 		break;
 	case UST_TCP_KEEPIDLE:
 		v = (int)(keepalive_time_when(sk) / 1000u);

@@ -26,6 +26,7 @@
 struct ust_tcp;
 struct ust_pkt;
 struct inet_bind_bucket;
+struct tcp_congestion_ops;
 
 /* TCP states, numbered as Linux numbers them (include/net/tcp_states.h). */
 enum tcp_state {
@@ -133,6 +134,7 @@ struct request_sock {
 #define SOCK_LINGER    (1u << 3)
 #define SOCK_KEEPOPEN  (1u << 4)
 #define SOCK_CLOSE_DEFERRED (1u << 5) /* close() came while a call slept on it */
+#define SOCK_NOSPACE   (1u << 6)    /* a writer or poll() found the send buffer full */
 
 /*
  * A full TCP socket. Fields group by who uses them: hashing (sock_common and
@@ -209,6 +211,31 @@ struct ust_sock {
 	uint8_t icsk_syn_retries;         /* TCP_SYNCNT, 0 = the sysctl */
 	uint8_t icsk_pending_ack;
 
+	/* sender: write queue, congestion control, loss recovery (tcp_write.c,
+	 * tcp_ack.c, tcp_recovery.c). Packets from wq_head to before send_head
+	 * are in flight (Linux's rtx queue); send_head onwards are not yet sent. */
+	struct ust_pkt *wq_head, *wq_tail, *send_head;
+	const struct tcp_congestion_ops *icsk_ca_ops;
+	uint32_t sk_wmem_queued;          /* payload bytes in the write queue */
+	uint32_t snd_cwnd, snd_ssthresh, snd_cwnd_cnt, prior_cwnd;
+	uint32_t packets_out, sacked_out, lost_out, retrans_out;
+	uint32_t high_seq;                /* snd_nxt when recovery or loss began */
+	uint32_t snd_sml;                 /* end of the last small segment (Minshall) */
+	uint32_t pushed_seq;              /* last write_seq marked PSH */
+	uint32_t srtt_us, mdev_us, mdev_max_us, rttvar_us, rtt_seq;  /* srtt << 3, mdev << 2 */
+	uint32_t prr_delivered, prr_out;  /* RFC 6937 */
+	uint32_t max_packets_out, cwnd_usage_seq;  /* tcp_cwnd_validate */
+	uint32_t lsndtime;                /* ms stamp of the last data sent */
+	uint8_t is_cwnd_limited;
+	uint8_t ca_state;                 /* TCP_CA_Open ... TCP_CA_Loss */
+	uint8_t nonagle;                  /* TCP_NAGLE_OFF / CORK / PUSH */
+	uint8_t icsk_backoff, icsk_pending;   /* icsk_probes_out is shared with keepalive */
+	uint8_t reordering;
+	uint32_t rack_mstamp, rack_end_seq, rack_rtt_us, rtt_min_us;  /* RFC 8985 */
+	uint8_t rack_valid;
+	uint8_t newly_lost;               /* this ACK marked something lost */
+	uint8_t syn_rtt_ok;               /* retrans_stamp holds the SYN (-ACK) send time */
+
 	/* data that arrived before the application read it (in order) */
 	struct ust_pkt *rcv_head, *rcv_tail;
 	uint32_t rcv_queued;              /* bytes */
@@ -220,7 +247,7 @@ struct ust_sock {
 	uint16_t keepalive_time;          /* TCP_KEEPIDLE, s; 0 = tcp_keepalive_time */
 	uint16_t keepalive_intvl;         /* TCP_KEEPINTVL, s; 0 = tcp_keepalive_intvl */
 	uint8_t keepalive_probes;         /* TCP_KEEPCNT; 0 = tcp_keepalive_probes */
-	uint8_t icsk_probes_out;          /* keepalive probes not answered */
+	uint8_t icsk_probes_out;          /* keepalive or zero-window probes not answered */
 	int32_t linger2;                  /* TCP_LINGER2, ms; 0 = tcp_fin_timeout, < 0 = none */
 	/* receiver: out-of-order queue, SACK blocks we send, delayed ACKs
 	 * (icsk_ack), receive memory and autotuning (tcp_rcv.c, tcp_ofo.c) */

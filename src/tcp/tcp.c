@@ -73,6 +73,7 @@ struct ust_sock *tcp_sock_alloc(struct ust_tcp *tcp)
 void tcp_sock_free(struct ust_sock *sk)
 {
 	tcp_rcv_purge(sk);
+	tcp_write_queue_purge(sk);
 	tcp_clear_xmit_timers(sk);
 	inet_csk_delete_keepalive_timer(sk);
 	pthread_cond_destroy(&sk->sk_wq);
@@ -232,6 +233,7 @@ int tcp_disconnect(struct ust_sock *sk)
 	tcp_clear_xmit_timers(sk);
 	inet_csk_delete_keepalive_timer(sk);
 	purge_receive_queue(sk);
+	tcp_write_queue_purge(sk);
 	sk->inet_dport = 0;
 	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK))
 		sk->inet_rcv_saddr = 0;

@@ -11,6 +11,11 @@
  *           -> nothing:       tcp_v4_send_reset
  * Output: tcp_v4_connect -> inet_hash_connect -> tcp_connect -> tcp_transmit_skb
  *         -> tcp_ip_queue_xmit (IPv4 below)
+ * Data:   tcp_sendmsg -> write queue -> tcp_push -> tcp_write_xmit (cwnd, window,
+ *         Nagle) -> tcp_transmit_data; ACKs: tcp_ack -> tcp_clean_rtx_queue,
+ *         tcp_fastretrans_alert (SACK/RACK, NewReno, PRR) -> tcp_cong_control.
+ * Timers: tcp_retransmit_timer (SYN, data RTO, zero-window probe),
+ *         reqsk_timer_handler (SYN-ACK), delayed ACK.
  * Timers: tcp_retransmit_timer (SYN), reqsk_timer_handler (SYN-ACK), delayed ACK,
  * tcp_keepalive_timer (sk_timer), TIME_WAIT death rows (tcp_timewait.c).
  * Close: tcp_close (tcp.c) -> FIN -> tcp_rcv_state_process / tcp_fin ->
@@ -19,7 +24,10 @@
  * Files: tcp_ipv4.c (demux, connect, conn_request, syn_recv_sock, resets),
  * tcp_input.c (state machine), tcp_minisocks.c (check_req, child creation),
  * tcp_output.c (segments, options, windows), tcp_timer.c, inet_connection_sock.c
- * (request socks, queues, accept, listen), secure_seq.c (ISN, timestamp offsets).
+ * (request socks, queues, accept, listen), secure_seq.c (ISN, timestamp offsets),
+ * tcp_write.c (write queue, transmit, FIN), tcp_probe.c (zero-window probe),
+ * tcp_ack.c (ACK processing, RTT and RTO), tcp_recovery.c (SACK scoreboard,
+ * loss recovery), tcp_cong.c (congestion control ops: NewReno).
  */
 #ifndef UST_TCP_TCP_H
 #define UST_TCP_TCP_H
@@ -228,15 +236,108 @@ void tcp_send_active_reset(struct ust_sock *sk);
 void tcp_send_challenge_ack(struct ust_sock *sk);
 /* The window field of a non-SYN segment; lives with the receiver (tcp_rcv_window.c). */
 uint16_t tcp_select_window(struct ust_sock *sk);
+/* One segment of the connection's data, as tcp_transmit_skb sends it: seq,
+ * flags (ACK added), the current ACK, window and timestamps. */
+int tcp_transmit_data(struct ust_sock *sk, uint32_t seq, uint8_t flags, const void *data, uint32_t len);
+/* A segment the peer must answer with an ACK (tcp_xmit_probe_skb):
+ * SEQ=SND.UNA-1, no data. */
+int tcp_xmit_probe_skb(struct ust_sock *sk);
+
+/* --- the sender: tcp_write.c, tcp_probe.c, tcp_ack.c, tcp_recovery.c, tcp_cong.c */
+/* Per queued packet (Linux's TCP_SKB_CB), in pkt->cb: write and retransmission
+ * queue packets (all fields), receive and out-of-order queue packets (seq,
+ * end_seq, and FIN in tcp_flags). */
+struct __attribute__((may_alias)) tcp_skb_cb {
+	uint32_t seq, end_seq;          /* end_seq counts the FIN */
+	uint32_t tx_us;                 /* last transmission, us clock (low 32 bits) */
+	uint8_t tcp_flags;              /* PSH, FIN */
+	uint8_t sacked;                 /* TCPCB_* */
+};
+#define TCP_SKB_CB(pkt) ((struct tcp_skb_cb *)(void *)(pkt)->cb)
+_Static_assert(sizeof(struct tcp_skb_cb) <= UST_PKT_CB_SIZE, "tcp_skb_cb fits in pkt->cb");
+#define TCPCB_SACKED_ACKED   0x01
+#define TCPCB_SACKED_RETRANS 0x02   /* retransmitted and not yet known lost again */
+#define TCPCB_LOST           0x04
+#define TCPCB_EVER_RETRANS   0x80   /* Karn: no RTT sample from it */
+
+enum tcp_ca_state { TCP_CA_Open, TCP_CA_Disorder, TCP_CA_CWR, TCP_CA_Recovery, TCP_CA_Loss };
+#define TCP_NAGLE_OFF  1            /* TCP_NODELAY */
+#define TCP_NAGLE_CORK 2            /* TCP_CORK */
+#define TCP_NAGLE_PUSH 4            /* send what is queued regardless of Nagle */
+#define ICSK_TIME_RETRANS 1
+#define ICSK_TIME_PROBE0  3
+#define TCP_INFINITE_SSTHRESH 0x7fffffff
+#define TCP_MAX_BACKOFF 15          /* icsk_backoff saturates here */
+
+/* Congestion control hook (tcp_congestion_ops): NewReno is the only one. */
+struct tcp_congestion_ops {
+	const char *name;
+	uint32_t (*ssthresh)(struct ust_sock *sk);
+	void (*cong_avoid)(struct ust_sock *sk, uint32_t acked);
+	uint32_t (*undo_cwnd)(struct ust_sock *sk);
+};
+const struct tcp_congestion_ops *tcp_ca_find(const char *name);
+const struct tcp_congestion_ops *tcp_ca_default(void);
+
+static inline uint32_t tcp_now_us(const struct ust_tcp *tcp) { return (uint32_t)(tcp->core->now / 1000ULL); }
+/* Segments in the network: sent, not SACKed, not lost, plus retransmissions. */
+static inline uint32_t tcp_packets_in_flight(const struct ust_sock *sk)
+{
+	return sk->packets_out - (sk->sacked_out + sk->lost_out) + sk->retrans_out;
+}
+static inline bool tcp_in_slow_start(const struct ust_sock *sk) { return sk->snd_cwnd < sk->snd_ssthresh; }
+
+/* tcp_write.c */
+/* Copies up to len bytes into the write queue (bounded by sk_sndbuf) and
+ * sends what may go now. Returns the bytes taken (0: no room). */
+int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len, int flags);
+void tcp_push(struct ust_sock *sk, int nonagle);
+/* Sends from send_head while window, cwnd and Nagle allow. True when
+ * nothing could be sent although data waits (tcp_write_xmit's return). */
+bool tcp_write_xmit(struct ust_sock *sk, int nonagle);
+/* The FIN goes at the end of the write queue: on the last unsent segment or
+ * as its own segment, and it is retransmitted like data. */
 int tcp_send_fin(struct ust_sock *sk);
+void tcp_write_queue_purge(struct ust_sock *sk);
+int tcp_retransmit_skb(struct ust_sock *sk, struct ust_pkt *pkt);
+/* The free space rule of sk_stream_is_writeable / sk_stream_memory_free. */
+bool sk_stream_is_writeable(const struct ust_sock *sk);
+bool sk_stream_memory_free(const struct ust_sock *sk);
+void tcp_sndbuf_expand(struct ust_sock *sk);
+/* Sender state at ESTABLISHED (tcp_init_transfer): cwnd, sndbuf, the RTT of
+ * the handshake when it was not retransmitted. */
+void tcp_init_transfer(struct ust_sock *sk);
+void tcp_rearm_rto(struct ust_sock *sk);
+/* The send MSS now (tcp_current_mss); one queued packet onto the wire, its
+ * send time noted (for RTT, RACK and idle restart). */
+uint32_t tcp_current_mss(const struct ust_sock *sk);
+int tcp_transmit_pkt(struct ust_sock *sk, struct ust_pkt *pkt);
+
+/* tcp_probe.c */
+void tcp_check_probe_timer(struct ust_sock *sk);
+void tcp_send_probe0(struct ust_sock *sk);
+
+/* tcp_ack.c */
+void tcp_rtt_estimator(struct ust_sock *sk, int32_t mrtt_us);
+void tcp_set_rto(struct ust_sock *sk);
+
+/* tcp_recovery.c */
+/* RACK (RFC 8985): pkt was delivered (acknowledged or SACKed) just now. */
+void tcp_rack_advance(struct ust_sock *sk, const struct ust_pkt *pkt);
+/* Marks the SACKed ranges of seg; returns how many packets were newly SACKed. */
+uint32_t tcp_sacktag_write_queue(struct ust_sock *sk, const struct tcp_seg *seg, uint32_t prior_snd_una);
+/* Loss detection and recovery after an ACK (tcp_fastretrans_alert). */
+void tcp_fastretrans_alert(struct ust_sock *sk, uint32_t prior_snd_una, bool is_dupack, uint32_t newly_acked,
+			   uint32_t newly_sacked);
+void tcp_enter_loss(struct ust_sock *sk);
+void tcp_xmit_retransmit_queue(struct ust_sock *sk);
+/* acked: packets newly acknowledged; delivered: also newly SACKed (or, without
+ * SACK, the one a duplicate ACK stands for). */
+void tcp_cong_control(struct ust_sock *sk, uint32_t acked, uint32_t delivered, bool una_advanced);
 /* tcp_v4_send_ack: an ACK with no socket behind it (TIME_WAIT), from the
  * segment's addresses reversed; opts NULL for none. */
 void tcp_v4_send_ack(struct ust_tcp *tcp, const struct tcp_seg *seg, uint32_t seq, uint32_t ack, uint16_t win,
 		     const struct ust_tcp_opts *opts, int oif);
-/* tcp_xmit_probe_skb: <SEQ=SND.UNA-1><ACK=RCV.NXT>, no data (keepalive). */
-int tcp_xmit_probe_skb(struct ust_sock *sk);
-/* Sends len bytes now as segments of at most mss_cache (no retransmission yet). */
-int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len);
 
 /* --- tcp_timer.c ---------------------------------------------------------- */
 void tcp_init_xmit_timers(struct ust_sock *sk);

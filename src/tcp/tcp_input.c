@@ -94,6 +94,7 @@ void tcp_finish_connect(struct ust_sock *sk)
 	tcp_clear_xmit_timers(sk);
 	/* RFC 6298 5.7: a retransmitted handshake gives no RTT sample; RTO 3 s. */
 	sk->icsk_rto = sk->icsk_retransmits ? TCP_TIMEOUT_FALLBACK : TCP_TIMEOUT_INIT;
+	tcp_init_transfer(sk);
 	sk->icsk_retransmits = 0;
 	sk->rcv_tstamp = tcp_time_ms(sk->tcp);
 	if (sk->sk_flags & SOCK_KEEPOPEN)
@@ -292,6 +293,7 @@ syn_challenge:
 /* SYN_RECV -> ESTABLISHED on an acceptable ACK (H-5 step 4, C-4). */
 static void tcp_synrecv_established(struct ust_sock *sk, struct tcp_seg *seg)
 {
+	tcp_init_transfer(sk);
 	sk->retrans_stamp = 0;
 	sk->copied_seq = sk->rcv_nxt;
 	tcp_set_state(sk, TCP_ESTABLISHED);

@@ -178,6 +178,11 @@ struct ust_sock *tcp_create_openreq_child(struct ust_sock *lsk, struct request_s
 	sk->tsoffset = req->ts_off;
 	sk->icsk_rto = TCP_TIMEOUT_INIT;
 	sk->total_retrans = req->num_retrans;
+	/* sender: the SYN-ACK's send time gives the first RTT sample; a cookie's
+	 * request was never hashed and has none. */
+	sk->retrans_stamp = req->snt_synack;
+	sk->syn_rtt_ok = !ust_hlist_unhashed(&req->__req_common.skc_node);
+	sk->nonagle = lsk->nonagle;
 	UST_INC_STATS(tcp->core, TCP_MIB_PASSIVEOPENS);
 	return sk;
 }

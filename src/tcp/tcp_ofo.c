@@ -235,7 +235,7 @@ bool tcp_ofo_queue(struct ust_sock *sk)
 
 	while ((pkt = sk->ofo_head) != NULL) {
 		uint32_t seq = TCP_SKB_CB(pkt)->seq, end_seq = TCP_SKB_CB(pkt)->end_seq;
-		bool fin = TCP_SKB_CB(pkt)->fin;
+		bool fin = (TCP_SKB_CB(pkt)->tcp_flags & UST_TCP_FIN);
 
 		if (after(seq, sk->rcv_nxt))
 			break;

@@ -254,6 +254,7 @@ int tcp_connect(struct ust_sock *sk)
 	sk->icsk_rto = TCP_TIMEOUT_INIT;
 	sk->icsk_retransmits = 0;
 	sk->retrans_stamp = tcp_time_ms(tcp);
+	sk->syn_rtt_ok = 1;
 	sk->write_seq++;              /* the SYN takes one sequence number */
 	err = tcp_send_syn(sk, false);
 	if (err == -ENOBUFS)
@@ -294,16 +295,7 @@ void tcp_send_active_reset(struct ust_sock *sk)
 	tcp_send_ctl(sk, UST_TCP_RST);
 }
 
-/* A FIN carrying what ACK we owe; it takes one sequence number. */
-int tcp_send_fin(struct ust_sock *sk)
-{
-	int err = tcp_send_ctl(sk, UST_TCP_FIN);
-
-	sk->write_seq++;
-	sk->snd_nxt = sk->write_seq;
-	return err;
-}
-
+/* at most one per tcp_invalid_ratelimit per socket. */
 /*
  * X-5: at most one per tcp_invalid_ratelimit per socket, and, unless
  * tcp_challenge_ack_limit is INT_MAX (the default), about that many per
@@ -440,52 +432,29 @@ void tcp_v4_send_ack(struct ust_tcp *tcp, const struct tcp_seg *seg, uint32_t se
 	tcp_xmit(tcp, &o);
 }
 
-/* A zero-window or keepalive probe carries an old sequence number, so the peer
- * must answer with an ACK (RFC 9293 3.8.4). */
-int tcp_xmit_probe_skb(struct ust_sock *sk)
+/* A data segment from the write queue: ACK always, PSH and FIN as queued. */
+int tcp_transmit_data(struct ust_sock *sk, uint32_t seq, uint8_t flags, const void *data, uint32_t len)
 {
 	struct ust_tcp_opts opts;
 	struct tcp_out o;
 
 	sk_out(sk, &o);
 	o.opts = tcp_established_options(sk, &opts);
-	o.seq = sk->snd_una - 1;
+	o.seq = seq;
 	o.ack = sk->rcv_nxt;
-	o.flags = UST_TCP_ACK;
+	o.flags = flags | UST_TCP_ACK;
 	o.window = tcp_select_window(sk);
+	o.data = data;
+	o.len = len;
+	if (len)
+		tcp_event_data_sent(sk);   /* the receiver's pingpong detection (tcp_rcv_ack.c) */
 	return tcp_xmit(sk->tcp, &o);
 }
 
-/* Sends what fits in the peer's window now, in segments of at most mss_cache.
- * Reliability (retransmission, Nagle, congestion control) is the data path's. */
-int tcp_sendmsg(struct ust_sock *sk, const void *buf, uint32_t len)
+/* tcp_xmit_probe_skb: an old sequence number, so the peer answers with an
+ * ACK carrying its current window (zero-window and keepalive probes, RFC 9293
+ * 3.8.4 and 3.8.6.1). */
+int tcp_xmit_probe_skb(struct ust_sock *sk)
 {
-	const uint8_t *p = buf;
-	uint32_t sent = 0, mss = sk->mss_cache ? sk->mss_cache : TCP_MSS_DEFAULT;
-	struct ust_tcp_opts opts;
-	struct tcp_out o;
-
-	while (sent < len) {
-		uint32_t room = sk->snd_una + sk->snd_wnd - sk->snd_nxt;
-		uint32_t n = UST_MIN(len - sent, mss);
-
-		if ((int32_t)room <= 0)
-			break;
-		n = UST_MIN(n, room);
-		sk_out(sk, &o);
-		o.opts = tcp_established_options(sk, &opts);
-		o.seq = sk->snd_nxt;
-		o.ack = sk->rcv_nxt;
-		o.flags = UST_TCP_ACK | (sent + n == len ? UST_TCP_PSH : 0);
-		o.window = tcp_select_window(sk);
-		o.data = p + sent;
-		o.len = n;
-		if (tcp_xmit(sk->tcp, &o))
-			break;
-		sk->snd_nxt += n;
-		sk->write_seq = sk->snd_nxt;
-		sent += n;
-		tcp_event_data_sent(sk);   /* the receiver's pingpong detection (tcp_rcv_ack.c) */
-	}
-	return (int)sent;
+	return tcp_transmit_data(sk, sk->snd_una - 1, 0, NULL, 0);
 }

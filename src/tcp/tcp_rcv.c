@@ -187,7 +187,7 @@ static void out_of_window(struct ust_sock *sk, struct ust_pkt *pkt, const char *
 /* In sequence and in the window: onto the receive queue. False: sk is gone. */
 static bool queue_and_out(struct ust_sock *sk, struct ust_pkt *pkt, const struct tcp_seg *seg)
 {
-	bool fin = TCP_SKB_CB(pkt)->fin;
+	bool fin = TCP_SKB_CB(pkt)->tcp_flags & UST_TCP_FIN;
 	uint32_t len, truesize;
 
 	if (tcp_try_rmem_schedule(sk, pkt)) {
@@ -239,7 +239,7 @@ void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg)
 	ust_pkt_trim(pkt, len);
 	TCP_SKB_CB(pkt)->seq = seq;
 	TCP_SKB_CB(pkt)->end_seq = end_seq;
-	TCP_SKB_CB(pkt)->fin = tcp_flag(seg, UST_TCP_FIN);
+	TCP_SKB_CB(pkt)->tcp_flags = seg->th.flags & UST_TCP_FIN;
 	sk->dsack = 0;
 	tcp_rcv_ensure_init(sk);
 

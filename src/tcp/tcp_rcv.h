@@ -8,19 +8,6 @@
 
 #include "tcp/tcp.h"
 
-/* A queued segment's place in sequence space (TCP_SKB_CB), in pkt->cb. */
-struct tcp_skb_cb {
-	uint32_t seq, end_seq;          /* end_seq counts the FIN */
-	bool fin;
-};
-
-_Static_assert(sizeof(struct tcp_skb_cb) <= UST_PKT_CB_SIZE, "tcp_skb_cb fits in pkt->cb");
-
-static inline struct tcp_skb_cb *TCP_SKB_CB(const struct ust_pkt *pkt)
-{
-	return (struct tcp_skb_cb *)(uintptr_t)pkt->cb;
-}
-
 static inline uint32_t len_of(uint32_t seq, uint32_t end_seq)
 {
 	return end_seq - seq;

@@ -6,6 +6,10 @@
  *    in SYN_SENT, then doubled up to TCP_RTO_MAX; the attempt ends with
  *    ETIMEDOUT after tcp_syn_retries (+ the linear ones) retransmissions
  *    (tcp_retransmit_timer, tcp_write_timeout);
+ *  - past the handshake the same timer is the data RTO (tcp_retransmit_timer:
+ *    Loss state, the head again, RTO doubled; ETIMEDOUT after tcp_retries2
+ *    worth of time from TCP_RTO_MIN, 8 for orphans) or the zero-window probe
+ *    timer (tcp_probe_timer), told apart by icsk_pending;
  *  - a request sock's timer resends the SYN-ACK at 1, 3, 7, 15, 31 s and lets
  *    the request die silently at 63 s (reqsk_timer_handler), sooner when the
  *    SYN queue is mostly old requests (T-5), later under TCP_DEFER_ACCEPT (T-6);
@@ -30,6 +34,7 @@ void tcp_clear_xmit_timers(struct ust_sock *sk)
 
 	ust_timer_cancel(w, &sk->icsk_retransmit_timer);
 	ust_timer_cancel(w, &sk->icsk_delack_timer);
+	sk->icsk_pending = 0;
 }
 
 void tcp_reset_xmit_timer(struct ust_sock *sk, uint32_t when_ms)
@@ -92,6 +97,83 @@ static bool tcp_write_timeout(struct ust_sock *sk)
 	return true;
 }
 
+/*
+ * The data RTO (tcp_retransmit_timer past the handshake): give up after
+ * tcp_retries2 worth of backed-off time (from TCP_RTO_MIN, as
+ * tcp_model_timeout counts it) since the first retransmission; otherwise
+ * Loss state, the head again, and the RTO doubled.
+ */
+/*
+ * tcp_orphan_retries: an orphan (closed by the application) has
+ * tcp_orphan_retries, whose default 0 means 8 while the RTO has not reached
+ * its maximum (about 100 s from TCP_RTO_MIN), and none after an ICMP error.
+ */
+static unsigned tcp_retry_until(const struct ust_sock *sk)
+{
+	bool alive = sk->icsk_rto < TCP_RTO_MAX;
+
+	if (!(sk->sk_flags & SOCK_DEAD))
+		return (unsigned)sk->tcp->core->sysctl.tcp_retries2;
+	if (sk->sk_err_soft && !alive)
+		return 0;
+	return alive ? 8 : 0;
+}
+
+static void tcp_data_retransmit_timer(struct ust_sock *sk)
+{
+	struct ust_tcp *tcp = sk->tcp;
+	unsigned retries2 = tcp_retry_until(sk);
+
+	if (!sk->packets_out || !sk->wq_head)
+		return;
+	UST_INC_STATS(tcp->core, LINUX_MIB_TCPTIMEOUTS);
+	tcp_trace_sk(sk, UST_TRACE_TIMER, "tcp_retransmit_timer", "fired (%u retransmissions so far, rto %u ms)",
+		     sk->icsk_retransmits, sk->icsk_rto);
+	if (sk->icsk_retransmits && sk->retrans_stamp &&
+	    (int32_t)(tcp_time_ms(tcp) - sk->retrans_stamp - tcp_model_timeout(retries2, TCP_RTO_MIN)) >= 0) {
+		tcp_write_err(sk);
+		return;
+	}
+	/* The first timeout says which repair failed (tcp_retransmit_timer). */
+	if (!sk->icsk_retransmits) {
+		int mib = -1;
+
+		if (sk->ca_state == TCP_CA_Recovery)
+			mib = sk->sack_ok ? LINUX_MIB_TCPSACKRECOVERYFAIL : LINUX_MIB_TCPRENORECOVERYFAIL;
+		else if (sk->ca_state == TCP_CA_Loss)
+			mib = LINUX_MIB_TCPLOSSFAILURES;
+		else if (sk->ca_state == TCP_CA_Disorder || sk->sacked_out)
+			mib = sk->sack_ok ? LINUX_MIB_TCPSACKFAILURES : LINUX_MIB_TCPRENOFAILURES;
+		if (mib >= 0)
+			UST_INC_STATS(tcp->core, mib);
+	}
+	tcp_enter_loss(sk);
+	if (sk->icsk_retransmits < 255)
+		sk->icsk_retransmits++;
+	if (tcp_retransmit_skb(sk, sk->wq_head) == 0 && sk->icsk_backoff < TCP_MAX_BACKOFF)
+		sk->icsk_backoff++;
+	sk->icsk_rto = UST_MIN(sk->icsk_rto * 2, (uint32_t)TCP_RTO_MAX);
+	sk->icsk_pending = ICSK_TIME_RETRANS;
+	tcp_reset_xmit_timer(sk, sk->icsk_rto);
+}
+
+/*
+ * tcp_probe_timer: the window is still shut and nothing is in flight. After
+ * tcp_retries2 unanswered probes the connection is given up, as Linux does.
+ */
+static void tcp_probe_timer(struct ust_sock *sk)
+{
+	if (sk->packets_out || !sk->send_head) {
+		sk->icsk_probes_out = 0;
+		return;
+	}
+	if (sk->icsk_probes_out >= tcp_retry_until(sk)) {
+		tcp_write_err(sk);
+		return;
+	}
+	tcp_send_probe0(sk);
+}
+
 static void tcp_retransmit_timer(struct ust_timer *t)
 {
 	struct ust_sock *sk = container_of(t, struct ust_sock, icsk_retransmit_timer);
@@ -103,8 +185,17 @@ static void tcp_retransmit_timer(struct ust_timer *t)
 		tcp_done(sk);
 		return;
 	}
-	if (!(TCPF(sk->sk_state) & (TCPF(TCP_SYN_SENT) | TCPF(TCP_SYN_RECV))))
-		return;   /* data retransmission belongs to the data path */
+	if (!(TCPF(sk->sk_state) & (TCPF(TCP_SYN_SENT) | TCPF(TCP_SYN_RECV)))) {
+		/* tcp_write_timer_handler: one timer, two uses. */
+		uint8_t pending = sk->icsk_pending;
+
+		sk->icsk_pending = 0;
+		if (pending == ICSK_TIME_PROBE0)
+			tcp_probe_timer(sk);
+		else if (pending == ICSK_TIME_RETRANS)
+			tcp_data_retransmit_timer(sk);
+		return;
+	}
 	UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPTIMEOUTS);
 	tcp_trace_sk(sk, UST_TRACE_TIMER, "tcp_retransmit_timer", "fired (%u retransmissions so far)",
 		     sk->icsk_retransmits);

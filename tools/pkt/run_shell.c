@@ -164,11 +164,30 @@ static int split_words(char *s, char **w, int max)
 	return n;
 }
 
+/* Linux mechanisms ustack does not have (tail loss probe, F-RTO,
+ * autocorking) and the one congestion control it has (reno): a script may
+ * set these for the kernel, which leaves ustack as it is; any other value is
+ * refused. */
+static const struct { const char *name, *value; } linux_only_off[] = {
+	{ "net.ipv4.tcp_early_retrans", "0" }, { "net.ipv4.tcp_frto", "0" },
+	{ "net.ipv4.tcp_autocorking", "0" }, { "net.ipv4.tcp_congestion_control", "reno" },
+};
+
 static int sysctl_set(struct pkt_run *r, char *name, const char *value, char *msg, size_t cap)
 {
 	for (char *c = name; *c; c++)
 		if (*c == '/')
 			*c = '.';
+	for (size_t i = 0; i < sizeof(linux_only_off) / sizeof(linux_only_off[0]); i++) {
+		const char *full = linux_only_off[i].name;
+
+		if (strcmp(name, full) && strcmp(name, full + strlen("net.ipv4.")))
+			continue;
+		if (!strcmp(value, linux_only_off[i].value))
+			return 0;
+		snprintf(msg, cap, "sysctl %s=%s: ustack has only %s", name, value, linux_only_off[i].value);
+		return -1;
+	}
 	if (!ust_sysctl_write(r->st, name, value)) {
 		if (r->opts.verbose)
 			pkt_run_verbose(r, "          sysctl    %s = %s", name, value);
