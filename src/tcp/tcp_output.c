@@ -432,6 +432,27 @@ void tcp_v4_send_ack(struct ust_tcp *tcp, const struct tcp_seg *seg, uint32_t se
 	tcp_xmit(tcp, &o);
 }
 
+/*
+ * A data segment was sized for the timestamp option only (mss_cache); SACK
+ * blocks on top must not push it past the path MTU. Linux makes the segment
+ * smaller instead (tcp_current_mss counts the blocks, tcp_fragment splits a
+ * retransmission); ustack keeps the queued segment whole and sends fewer
+ * blocks, newest (and D-SACK) first, so a segment never becomes a DF packet
+ * the route refuses.
+ */
+static void tcp_fit_sack_blocks(const struct ust_sock *sk, struct ust_tcp_opts *o, uint32_t len)
+{
+	uint32_t budget = (uint32_t)sk->mss_cache + sk->tcp_header_len;
+	uint32_t base = UST_TCP_HLEN + ((o->present & UST_TCPOPT_F_TIMESTAMP) ? 12 : 0);
+
+	if (!(o->present & UST_TCPOPT_F_SACK) || !sk->mss_cache)
+		return;
+	while (o->num_sacks && base + 4 + 8u * o->num_sacks + len > budget)
+		o->num_sacks--;
+	if (!o->num_sacks)
+		o->present &= ~(uint32_t)UST_TCPOPT_F_SACK;
+}
+
 /* A data segment from the write queue: ACK always, PSH and FIN as queued. */
 int tcp_transmit_data(struct ust_sock *sk, uint32_t seq, uint8_t flags, const void *data, uint32_t len)
 {
@@ -440,6 +461,8 @@ int tcp_transmit_data(struct ust_sock *sk, uint32_t seq, uint8_t flags, const vo
 
 	sk_out(sk, &o);
 	o.opts = tcp_established_options(sk, &opts);
+	if (len && o.opts)
+		tcp_fit_sack_blocks(sk, &opts, len);
 	o.seq = seq;
 	o.ack = sk->rcv_nxt;
 	o.flags = flags | UST_TCP_ACK;
