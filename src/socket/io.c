@@ -187,6 +187,8 @@ static ssize_t recv_iov(struct ust_stack *st, int fd, const struct iovec *iov, i
 	ret = sk ? tcp_recvmsg(s, sk, &d, len, flags) : -EBADF;
 	if (sk)
 		ust_sock_put_after_wait(s, sk);
+	if (s->evloop)   /* a send or read may have armed an earlier timer */
+		ust_evloop_check(s->evloop);
 	pthread_mutex_unlock(s->lock);
 	if (ret < 0) {
 		errno = (int)-ret;
@@ -303,6 +305,8 @@ static ssize_t send_common(struct ust_stack *st, int fd, const struct iovec *iov
 	ret = sk ? tcp_send_iov(s, sk, iov, iovcnt, flags) : -EBADF;
 	if (sk)
 		ust_sock_put_after_wait(s, sk);
+	if (s->evloop)   /* a send or read may have armed an earlier timer */
+		ust_evloop_check(s->evloop);
 	pthread_mutex_unlock(s->lock);
 	if (ret < 0) {
 		errno = (int)-ret;

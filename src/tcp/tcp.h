@@ -343,8 +343,6 @@ void tcp_v4_send_ack(struct ust_tcp *tcp, const struct tcp_seg *seg, uint32_t se
 void tcp_init_xmit_timers(struct ust_sock *sk);
 void tcp_clear_xmit_timers(struct ust_sock *sk);
 void tcp_reset_xmit_timer(struct ust_sock *sk, uint32_t when_ms);
-/* An orphan in FIN_WAIT2 gets tcp_fin_timeout seconds for the peer's FIN. */
-void tcp_arm_fin_wait2_timer(struct ust_sock *sk);
 void reqsk_timer_handler(struct ust_timer *t);
 
 /* --- tcp_keepalive.c ------------------------------------------------------ */

@@ -43,12 +43,6 @@ void tcp_reset_xmit_timer(struct ust_sock *sk, uint32_t when_ms)
 	tcp_trace_sk(sk, UST_TRACE_TIMER, "inet_csk_reset_xmit_timer", "retransmit timer armed: %u ms", when_ms);
 }
 
-void tcp_arm_fin_wait2_timer(struct ust_sock *sk)
-{
-	if (sk->sk_state == TCP_FIN_WAIT2 && (sk->sk_flags & SOCK_DEAD))
-		tcp_reset_xmit_timer(sk, (uint32_t)sk->tcp->core->sysctl.tcp_fin_timeout * 1000u);
-}
-
 /* tcp_write_err: the stored ICMP error if there is one, else ETIMEDOUT. */
 static void tcp_write_err(struct ust_sock *sk)
 {

@@ -22,8 +22,6 @@
 #define SNDBUF_HDR_OVERHEAD 512
 #define SNDBUF_SKB          256
 
-_Static_assert(sizeof(struct tcp_skb_cb) <= UST_PKT_CB_SIZE, "tcp_skb_cb fits pkt->cb");
-
 /*
  * The segment size now: mss_cache, at most half the largest window the peer
  * has shown when that is above 536 bytes (tcp_bound_to_half_wnd: a tiny

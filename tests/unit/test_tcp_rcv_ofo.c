@@ -279,11 +279,49 @@ static void test_ofo_fin(void **state)
 	conn_close(&c);
 }
 
+/* SACK blocks ride on our data only as far as the segment stays within the
+ * size it was cut for (mss_cache plus the timestamp option): a full segment
+ * carries none, a shorter one as many as fit (three beside timestamps). */
+static void test_sack_blocks_on_data_fit_the_segment(void **state)
+{
+	static const uint8_t buf[988];
+	int one = 1;
+	struct conn c;
+	struct seg out;
+
+	(void)state;
+	conn_open(&c, true, true, 0);
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one)), 0);
+	for (uint32_t off = 2000; off <= 6000; off += 2000) {
+		conn_data(&c, off, 1000, 0);
+		out = conn_expect_ack(&c, 0);
+	}
+	assert_int_equal(out.opts.num_sacks, 3);
+	assert_int_equal(ust_write(c.f.st, c.fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	assert_true(fx_recv(&c.f, &out));
+	assert_int_equal(out.len, 988);                  /* mss 1000 - 12 for timestamps */
+	assert_true(out.opts.present & UST_TCPOPT_F_TIMESTAMP);
+	assert_false(out.opts.present & UST_TCPOPT_F_SACK);
+	assert_int_equal(ust_write(c.f.st, c.fd, buf, 900), 900);
+	assert_true(fx_recv(&c.f, &out));
+	assert_int_equal(out.len, 900);
+	assert_int_equal(out.opts.num_sacks, 3);
+	assert_sack(&out, 0, 6000, 7000);
+	assert_int_equal(ust_write(c.f.st, c.fd, buf, 965), 965);
+	assert_true(fx_recv(&c.f, &out));
+	assert_int_equal(out.len, 965);                  /* 20 + 12 + 965 leaves 23: two blocks */
+	assert_int_equal(out.opts.num_sacks, 2);
+	assert_sack(&out, 0, 6000, 7000);
+	assert_sack(&out, 1, 4000, 5000);
+	conn_close(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ofo_fill_holes_in_every_order),
 		cmocka_unit_test(test_sack_blocks_newest_first_and_capped),
+		cmocka_unit_test(test_sack_blocks_on_data_fit_the_segment),
 		cmocka_unit_test(test_dsack_old_and_ofo_duplicates),
 		cmocka_unit_test(test_dsack_sysctl_off),
 		cmocka_unit_test(test_ofo_without_sack),
