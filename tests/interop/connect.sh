@@ -116,9 +116,13 @@ fi
 # The captures of (a) and (b), when tshark is there: expert info (no errors;
 # warnings only the one expected RST of (b)) and the flags of each connection.
 expert() { tshark -r "$1" -q -z expert,warn 2>/dev/null | awk '/^ +[0-9]+ / { $2 = $3 = ""; print }' | tr -s ' ' | sed 's/^ //'; }
-opening() { # pcap: per connection (client port), the first three flag values
+opening() { # pcap: per connection (client port), the first three distinct flag values
+  # A repeat of the same flags is a retransmission (a SYN the kernel missed
+  # while the freshly made TAP settled, on a loaded machine): correct TCP, so
+  # the opening is judged without it.
   tshark -r "$1" -Y tcp -T fields -e tcp.stream -e tcp.flags 2>/dev/null |
-    awk '{ n[$1]++; if (n[$1] <= 3) s[$1] = s[$1] $2 " " } END { for (k in s) print s[k] }' | sort | uniq -c | tr -s ' ' | sed 's/^ //'
+    awk '{ if ($2 == last[$1]) next; last[$1] = $2; n[$1]++; if (n[$1] <= 3) s[$1] = s[$1] $2 " " }
+         END { for (k in s) print s[k] }' | sort | uniq -c | tr -s ' ' | sed 's/^ //'
 }
 if command -v tshark >/dev/null 2>&1; then
   got=$(expert "$tmp/a.pcap")
