@@ -179,8 +179,14 @@ static void open_one(struct world *w, uint32_t i)
 
 	me.sin_addr.s_addr = htonl(client_addr(i / PORTS_PER_ADDR));
 	me.sin_port = htons((uint16_t)(1024 + i % PORTS_PER_ADDR));
+	int one = 1;
+
 	if (fd < 0)
 		die("ust_socket (client)");
+	/* Each probe write must be its own segment: Nagle would hold a second
+	 * byte to a connection drawn twice in a group until the first is ACKed. */
+	if (ust_setsockopt(w->c, fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &one, sizeof(one)))
+		die("TCP_NODELAY");
 	if (ust_bind(w->c, fd, (struct sockaddr *)&me, sizeof(me)))
 		die("ust_bind (client)");
 	if (ust_connect(w->c, fd, (struct sockaddr *)&w->srv, sizeof(w->srv)) == 0 || errno != EINPROGRESS)
