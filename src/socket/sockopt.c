@@ -25,6 +25,8 @@
 #define UST_TCP_LINGER2 8
 #define UST_TCP_DEFER_ACCEPT 9
 #define UST_TCP_QUICKACK 12
+#define UST_TCP_CONGESTION 13
+#define TCP_CA_NAME_MAX 16
 
 #define SOCK_MIN_RCVBUF 2304      /* 2 * (2048 + sizeof(struct sk_buff)) on 64-bit */
 #define SOCK_MIN_SNDBUF 4608
@@ -245,6 +247,32 @@ static int sol_tcp_set(struct ust_sock *sk, int name, const void *val, socklen_t
 	}
 }
 
+/*
+ * TCP_CONGESTION takes a name, not an int (do_tcp_setsockopt): at most
+ * TCP_CA_NAME_MAX - 1 bytes, up to the first NUL. A name ustack does not
+ * have is ENOENT, as Linux answers for an algorithm it cannot load; today
+ * that is everything but "reno".
+ */
+static int tcp_set_congestion_control(struct ust_sock *sk, const void *val, socklen_t len)
+{
+	char name[TCP_CA_NAME_MAX];
+	const struct tcp_congestion_ops *ca;
+	size_t n;
+
+	if ((int)len < 1)
+		return -EINVAL;
+	if (!val)
+		return -EFAULT;
+	n = UST_MIN((size_t)len, sizeof(name) - 1);
+	memcpy(name, val, n);
+	name[n] = 0;
+	ca = tcp_ca_find(name);
+	if (!ca)
+		return -ENOENT;
+	sk->icsk_ca_ops = ca;
+	return 0;
+}
+
 int ust_setsockopt(struct ust_stack *st, int fd, int level, int name, const void *val, socklen_t len)
 {
 	pthread_mutex_t *lock = ust_stack_sockets(st)->lock;
@@ -257,6 +285,8 @@ int ust_setsockopt(struct ust_stack *st, int fd, int level, int name, const void
 		err = -EBADF;
 	else if (level == SOL_SOCKET)
 		err = sol_socket_set(st, sk, name, val, len);
+	else if (level == IPPROTO_TCP && name == UST_TCP_CONGESTION)
+		err = tcp_set_congestion_control(sk, val, len);
 	else if (level == IPPROTO_TCP)
 		err = sol_tcp_set(sk, name, val, len);
 	else
@@ -366,6 +396,26 @@ static int sol_tcp_get(struct ust_stack *st, struct ust_sock *sk, int name, void
 	return put_value(val, len, &v, sizeof(v));
 }
 
+/* The name, NUL-padded, cut to the caller's length (tcp_getsockopt). */
+static int tcp_get_congestion_control(const struct ust_sock *sk, void *val, socklen_t *len)
+{
+	char name[TCP_CA_NAME_MAX] = { 0 };
+	const struct tcp_congestion_ops *ca = sk->icsk_ca_ops ? sk->icsk_ca_ops : tcp_ca_default();
+	socklen_t n;
+
+	if (!len)
+		return -EFAULT;
+	if ((int)*len < 0)
+		return -EINVAL;
+	n = UST_MIN(*len, (socklen_t)sizeof(name));
+	if (n && !val)
+		return -EFAULT;
+	strncpy(name, ca->name, sizeof(name) - 1);
+	memcpy(val, name, n);
+	*len = n;
+	return 0;
+}
+
 int ust_getsockopt(struct ust_stack *st, int fd, int level, int name, void *val, socklen_t *len)
 {
 	pthread_mutex_t *lock = ust_stack_sockets(st)->lock;
@@ -378,6 +428,8 @@ int ust_getsockopt(struct ust_stack *st, int fd, int level, int name, void *val,
 		err = -EBADF;
 	else if (level == SOL_SOCKET)
 		err = sol_socket_get(sk, name, val, len);
+	else if (level == IPPROTO_TCP && name == UST_TCP_CONGESTION)
+		err = tcp_get_congestion_control(sk, val, len);
 	else if (level == IPPROTO_TCP)
 		err = sol_tcp_get(st, sk, name, val, len);
 	else

@@ -183,6 +183,7 @@ struct ust_sock *tcp_create_openreq_child(struct ust_sock *lsk, struct request_s
 	sk->retrans_stamp = req->snt_synack;
 	sk->syn_rtt_ok = !ust_hlist_unhashed(&req->__req_common.skc_node);
 	sk->nonagle = lsk->nonagle;
+	sk->icsk_ca_ops = lsk->icsk_ca_ops;   /* TCP_CONGESTION on the listener */
 	UST_INC_STATS(tcp->core, TCP_MIB_PASSIVEOPENS);
 	return sk;
 }

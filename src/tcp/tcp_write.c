@@ -81,7 +81,8 @@ void tcp_init_transfer(struct ust_sock *sk)
 {
 	bool retransmitted = sk->icsk_retransmits || sk->total_retrans;
 
-	sk->icsk_ca_ops = tcp_ca_default();
+	if (!sk->icsk_ca_ops)   /* TCP_CONGESTION may have chosen one already */
+		sk->icsk_ca_ops = tcp_ca_default();
 	sk->snd_cwnd = TCP_INIT_CWND;
 	sk->snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	sk->reordering = 3;

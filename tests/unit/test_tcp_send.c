@@ -4,6 +4,7 @@
  * avoidance, the send buffer, Nagle/TCP_CORK/MSG_MORE, writev, MSS against a
  * small window, send errors, the FIN behind queued data, blocking writes.
  */
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -327,6 +328,32 @@ static void test_blocking_send_completes_as_acks_free_space(void **state)
 	fx_free(&c.f);
 }
 
+/* TCP_CONGESTION: a name, "reno" the one there is (its getsockopt is cut to
+ * the caller's length, NUL-padded to 16); any other is ENOENT, as Linux says
+ * for an algorithm it cannot load; a length under 1 is EINVAL. */
+static void test_tcp_congestion_option(void **state)
+{
+	char name[32];
+	socklen_t len = sizeof(name);
+	struct conn c;
+
+	(void)state;
+	conn_open(&c, false, WIN);
+	assert_int_equal(ust_getsockopt(c.f.st, c.fd, IPPROTO_TCP, 13, name, &len), 0);
+	assert_int_equal(len, 16);
+	assert_string_equal(name, "reno");
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, IPPROTO_TCP, 13, "reno", 4), 0);
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, IPPROTO_TCP, 13, "cubic", 5), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(ust_setsockopt(c.f.st, c.fd, IPPROTO_TCP, 13, "reno", 0), -1);
+	assert_int_equal(errno, EINVAL);
+	len = 2;
+	assert_int_equal(ust_getsockopt(c.f.st, c.fd, IPPROTO_TCP, 13, name, &len), 0);
+	assert_int_equal(len, 2);
+	assert_memory_equal(name, "re", 2);
+	fx_free(&c.f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_congestion_avoidance_adds_one_per_window),
 		cmocka_unit_test(test_sndbuf_bounds_queue_eagain_and_pollout),
 		cmocka_unit_test(test_so_sndbuf_locks_the_buffer),
+		cmocka_unit_test(test_tcp_congestion_option),
 		cmocka_unit_test(test_nagle_and_cork),
 		cmocka_unit_test(test_writev_is_one_message),
 		cmocka_unit_test(test_send_errors_after_reset_and_shutdown),
