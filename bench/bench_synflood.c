@@ -16,7 +16,7 @@
  *   (a) queue not full   somaxconn and tcp_max_syn_backlog raised, listen(M):
  *                        every SYN makes a request sock (in ehash, timer armed)
  *                        and a SYN-ACK. Memory grows with M: the backlog allows it.
- *   (b) queue full,      listen(4096), the SYN queue filled first (not timed);
+ *   (b) queue full,      listen(4096), the SYN queue filled first (4097, not timed);
  *       syncookies=1     every SYN then gets a cookie SYN-ACK, no state kept.
  *   (c) queue full,      the same with tcp_syncookies=0: every SYN is dropped
  *       syncookies=0     (ListenDrops). Linux keeps the last quarter of
@@ -78,6 +78,9 @@
 #define SYN_LEN (UST_IPV4_HLEN + UST_TCP_HLEN + 20)
 #define DRAIN_EVERY 64
 #define FLOOD_BACKLOG 4096
+/* The SYN queue is full above the backlog (qlen > backlog, Linux 6.18), so a
+ * full queue holds backlog + 1 requests: the fill before the timed flood. */
+#define FLOOD_FILL (FLOOD_BACKLOG + 1)
 #define LINUX_SYNS 100000u
 #define LINUX_MAX_NS (5ULL * 1000000000ULL)
 #define LOCAL_IP "192.168.0.1"
@@ -489,8 +492,8 @@ static void linux_child(struct linux_results *out, uint32_t m)
 	out->slab_size = slab_size("request_sock_TCP");
 	linux_case(tfd, CASE_BASE, m, 0, &out->r[CASE_BASE], out->slab_size);
 	linux_case(tfd, CASE_OPEN, m, 0, &out->r[CASE_OPEN], out->slab_size);
-	linux_case(tfd, CASE_COOKIES, m, FLOOD_BACKLOG, &out->r[CASE_COOKIES], out->slab_size);
-	linux_case(tfd, CASE_DROP, m, FLOOD_BACKLOG, &out->r[CASE_DROP], out->slab_size);
+	linux_case(tfd, CASE_COOKIES, m, FLOOD_FILL, &out->r[CASE_COOKIES], out->slab_size);
+	linux_case(tfd, CASE_DROP, m, FLOOD_FILL, &out->r[CASE_DROP], out->slab_size);
 	close(tfd);
 	out->ok = 1;
 }
@@ -600,8 +603,8 @@ int main(int argc, char **argv)
 	free(syns);
 	syns = build_syns(m, 0xc6120000u, 65000, LOCAL_PORT, false);
 	ustack_case(CASE_OPEN, syns, m, 0, &ur[CASE_OPEN]);
-	ustack_case(CASE_COOKIES, syns, m, FLOOD_BACKLOG, &ur[CASE_COOKIES]);
-	ustack_case(CASE_DROP, syns, m, FLOOD_BACKLOG, &ur[CASE_DROP]);
+	ustack_case(CASE_COOKIES, syns, m, FLOOD_FILL, &ur[CASE_COOKIES]);
+	ustack_case(CASE_DROP, syns, m, FLOOD_FILL, &ur[CASE_DROP]);
 	free(syns);
 
 	linux_run(lr, m < LINUX_SYNS ? m : LINUX_SYNS);
