@@ -85,7 +85,7 @@ kernel_stats() {
     awk '$1 ~ /^(TcpRetransSegs|TcpExtTCPFastRetrans|TcpExtTCPLostRetransmit|TcpExtTCPTimeouts|TcpExtTCPSynRetrans|TcpExtTCPOFOQueue|TcpExtTCPRcvQDrop|TcpExtTCPZeroWindowDrop)$/ { printf "%s %s  ", $1, $2 } END { print "" }' |
     sed 's/^/  kernel: /'
   ip -s -n "$ns" link show "$1" | awk '/RX:/ { getline; rx = $4 } /TX:/ { getline; tx = $4 }
-    END { print "  " dev ": kernel dropped " rx " frames from ustack (RX), " tx " to ustack (TX, queue full)" }' dev="$1"
+    END { print "  " dev ": kernel dropped " rx " frames from ustack (RX), " tx " to ustack (TX: its ring to ustack full, or no reader)" }' dev="$1"
   NSTAT_HISTORY="$tmp/nstat.hist" ip netns exec "$ns" nstat -n >/dev/null 2>&1   # zero for the next part
 }
 
@@ -98,12 +98,12 @@ if ip -n "$ns" link set bk-tap0 up && ip -n "$ns" addr add $K/24 dev bk-tap0; th
   capture bk-tap0 a
   NSTAT_HISTORY="$tmp/nstat.hist" ip netns exec "$ns" nstat -n >/dev/null 2>&1
   res=$(ip netns exec "$ns" curl -s --max-time 40 -o "$tmp/a.bin" \
-        -w '%{http_code} %{size_download} %{time_total} %{speed_download}' http://$U:8080/big.bin)
-  read -r code size secs speed <<<"$res"
+        -w '%{http_code} %{size_download} %{time_total} %{speed_download} %{time_connect}' http://$U:8080/big.bin)
+  read -r code size secs speed conn <<<"$res"
   got=$(sha "$tmp/a.bin")
   rm -f "$tmp/a.bin"
   if [ "$code" = 200 ] && [ "$got" = "$want" ]; then
-    ok "(a) curl <- http_server: $size bytes, same sha256, $secs s, $(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1e6 }') MB/s"
+    ok "(a) curl <- http_server: $size bytes, same sha256, $secs s, $(awk -v s="$speed" 'BEGIN { printf "%.1f", s / 1e6 }') MB/s, connected in $(awk -v c="$conn" 'BEGIN { printf "%.0f", c * 1e3 }') ms"
   else
     bad "(a) curl <- http_server: status '$code', $size bytes in $secs s, sha256 $got"
   fi
