@@ -5,7 +5,8 @@
 set -eu
 
 build_pkgs="gcc make cmake pkg-config libsodium-dev libpcap-dev"
-test_pkgs="libcmocka-dev tshark tcpdump iproute2 iputils-ping"
+# curl, python3 (http.server, listeners) and nc: the kernel-side peers of the interop tests.
+test_pkgs="libcmocka-dev tshark tcpdump iproute2 iputils-ping curl python3 netcat-openbsd"
 fuzz_pkgs="clang libclang-rt-dev"
 
 want="$build_pkgs"

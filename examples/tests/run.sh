@@ -55,7 +55,7 @@ want:
 $want"
   ;;
 help)
-  for ex in echo_server echo_client epoll_echo_server http_server; do
+  for ex in echo_server echo_client epoll_echo_server http_server http_get; do
     "$bin/$ex" --help | grep -q "^usage: $ex" || fail "$ex --help"
     "$bin/$ex" --no-such-option >/dev/null 2>&1; rc=$?
     [ $rc = 2 ] || fail "$ex with a bad option exits $rc, not 2"
@@ -64,6 +64,8 @@ help)
   grep -q -- "--root DIR is required" "$tmp/err" || fail "http_server's message: $(cat "$tmp/err")"
   "$bin/echo_server" --tap x >/dev/null 2>"$tmp/err"; [ $? = 3 ] || fail "--tap without --addr"
   grep -q -- "needs --addr" "$tmp/err" || fail "echo_server's message: $(cat "$tmp/err")"
+  "$bin/http_get" 192.0.2.1 80 / >/dev/null 2>"$tmp/err"; [ $? = 2 ] || fail "http_get without --tap"
+  grep -q -- "give --tap/--tun NAME" "$tmp/err" || fail "http_get's message: $(cat "$tmp/err")"
   ;;
 *) fail "unknown case $case_" ;;
 esac
