@@ -39,6 +39,50 @@ int ex_dev_opt(const char *prog, struct ex_dev_opts *o, int opt, const char *arg
 	}
 }
 
+int ex_getopt(const char *prog, int argc, char **argv, const struct option *longopts,
+	      struct ex_dev_opts *o)
+{
+	for (;;) {
+		int opt = getopt_long(argc, argv, "", longopts, NULL);
+		int r = opt == -1 ? 0 : ex_dev_opt(prog, o, opt, optarg);
+
+		if (r < 0)
+			exit(2);
+		if (r == 0)
+			return opt;
+	}
+}
+
+long ex_num_arg(const char *prog, const char *name, const char *arg, long lo, long hi)
+{
+	long v = atol(arg);
+
+	if (v < lo || v > hi) {
+		fprintf(stderr, "%s: %s wants %ld..%ld\n", prog, name, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
+int ex_port_arg(const char *prog, const char *arg)
+{
+	int port = ex_port(arg);
+
+	if (port < 0) {
+		fprintf(stderr, "%s: bad --port '%s'\n", prog, arg);
+		exit(2);
+	}
+	return port;
+}
+
+void ex_no_operands(const char *prog, int argc, char **argv)
+{
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'; see --help\n", prog, argv[optind]);
+		exit(2);
+	}
+}
+
 static struct ust_stack *new_stack(const char *name)
 {
 	struct ust_stack_config cfg;
@@ -364,6 +408,22 @@ void ex_echo_serve_stop(struct ex_echo_server *srv)
 	/* Connections end when their clients close; give them up to 5 s. */
 	for (int i = 0; i < 5000 && atomic_load(&srv->live) > 0; i++)
 		usleep(1000);
+}
+
+int ex_loop_listen(const char *prog, struct ex_loop *l, struct ust_stack *st,
+		   struct in_addr addr, int port)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int lfd = ex_listen(prog, st, addr, port, SOCK_NONBLOCK);
+
+	l->st = st;
+	l->uep = ust_epoll_create1(st, 0);
+	if (lfd < 0 || l->uep < 0 || ust_epoll_ctl(st, l->uep, EPOLL_CTL_ADD, lfd, &ev) < 0 ||
+	    ust_stack_event_fd(st) < 0) {
+		fprintf(stderr, "%s: setup: %s\n", prog, strerror(errno));
+		return -1;
+	}
+	return lfd;
 }
 
 void ex_loop_run(struct ex_loop *l)

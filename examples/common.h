@@ -8,6 +8,7 @@
 #ifndef UST_EXAMPLES_COMMON_H
 #define UST_EXAMPLES_COMMON_H
 
+#include <getopt.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <pthread.h>
@@ -48,6 +49,18 @@ struct ex_dev_opts {
 	"  --pcap FILE      record the stack's frames to FILE\n" \
 	"  --trace          print the stack's trace events on stderr\n"
 int ex_dev_opt(const char *prog, struct ex_dev_opts *o, int opt, const char *arg);
+/* getopt_long over longopts (which hold EX_DEV_LONGOPTS) that takes the
+ * device options into o itself: the next of the example's own options, '?'
+ * for an unknown one, -1 at the end. A bad device value exits with status 2
+ * after its line, as the examples' own bad values do. */
+int ex_getopt(const char *prog, int argc, char **argv, const struct option *longopts,
+	      struct ex_dev_opts *o);
+/* An option's number in lo..hi, or exit 2 after "PROG: NAME wants lo..hi". */
+long ex_num_arg(const char *prog, const char *name, const char *arg, long lo, long hi);
+/* --port's value, or exit 2 after "PROG: bad --port 'ARG'". */
+int ex_port_arg(const char *prog, const char *arg);
+/* Exit 2 after a line if operands remain past the options. */
+void ex_no_operands(const char *prog, int argc, char **argv);
 
 /* Builds the stacks: memlink (st at EX_ADDR, peer at EX_PEER_ADDR, both on
  * the real clock) or the TAP/TUN of o. One line on stderr and -1 on failure. */
@@ -106,6 +119,11 @@ struct ex_loop {
 	unsigned long open, served;   /* connections, kept by fn */
 	atomic_bool done;
 };
+/* The listener of an epoll server: non-blocking on addr:port, in a new
+ * ust_epoll set (l->uep, l->st filled in) with data.ptr NULL. The fd, or -1
+ * after a stderr line. */
+int ex_loop_listen(const char *prog, struct ex_loop *l, struct ust_stack *st,
+		   struct in_addr addr, int port);
 void ex_loop_run(struct ex_loop *l);
 
 #endif

@@ -57,29 +57,16 @@ int main(int argc, char **argv)
 	size_t len;
 	struct ex_net n;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = ex_dev_opt(PROG, &o, opt, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((opt = ex_getopt(PROG, argc, argv, longopts, &o)) != -1) {
 		switch (opt) {
 		case 'm':
 			message = optarg;
 			break;
 		case 's':
-			size = atol(optarg);
-			if (size < 1 || size > (64L << 20)) {
-				fprintf(stderr, PROG ": --size wants 1..67108864\n");
-				return 2;
-			}
+			size = ex_num_arg(PROG, "--size", optarg, 1, 64L << 20);
 			break;
 		case 'p':
-			if ((port = ex_port(optarg)) < 0) {
-				fprintf(stderr, PROG ": bad --port '%s'\n", optarg);
-				return 2;
-			}
+			port = ex_port_arg(PROG, optarg);
 			break;
 		case 'h':
 			usage();

@@ -81,26 +81,13 @@ int main(int argc, char **argv)
 	int port = 7, nclients = 3, opt, lfd, failed = 0;
 	struct ex_net n;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = ex_dev_opt(PROG, &o, opt, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((opt = ex_getopt(PROG, argc, argv, longopts, &o)) != -1) {
 		switch (opt) {
 		case 'p':
-			if ((port = ex_port(optarg)) < 0) {
-				fprintf(stderr, PROG ": bad --port '%s'\n", optarg);
-				return 2;
-			}
+			port = ex_port_arg(PROG, optarg);
 			break;
 		case 'n':
-			nclients = atoi(optarg);
-			if (nclients < 1 || nclients > 1000) {
-				fprintf(stderr, PROG ": --clients wants 1..1000\n");
-				return 2;
-			}
+			nclients = (int)ex_num_arg(PROG, "--clients", optarg, 1, 1000);
 			break;
 		case 'm':
 			message = optarg;
@@ -113,10 +100,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s'; see --help\n", argv[optind]);
-		return 2;
-	}
+	ex_no_operands(PROG, argc, argv);
 	if (o.dev.ifname) {
 		/* Blocked before any thread starts, so that sigwait below gets them. */
 		sigset_t set;

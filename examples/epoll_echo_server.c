@@ -185,8 +185,6 @@ static void on_event(struct ex_loop *l, struct epoll_event *ev)
 
 static void serve(struct server *s, int sigfd, int idle_ms)
 {
-	s->loop.st = s->st;
-	s->loop.uep = s->uep;
 	s->loop.sigfd = sigfd;
 	s->loop.idle_ms = idle_ms;
 	s->loop.fn = on_event;
@@ -206,38 +204,20 @@ int main(int argc, char **argv)
 	struct ex_dev_opts o = { 0 };
 	struct server s = { 0 };
 	struct clients cs = { .srv = &s, .n = 4 };
-	struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
 	long size = 100000;
 	int port = 7, opt;
 	struct ex_net n;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = ex_dev_opt(PROG, &o, opt, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((opt = ex_getopt(PROG, argc, argv, longopts, &o)) != -1) {
 		switch (opt) {
 		case 'p':
-			if ((port = ex_port(optarg)) < 0) {
-				fprintf(stderr, PROG ": bad --port '%s'\n", optarg);
-				return 2;
-			}
+			port = ex_port_arg(PROG, optarg);
 			break;
 		case 'n':
-			cs.n = atoi(optarg);
-			if (cs.n < 1 || cs.n > 1000) {
-				fprintf(stderr, PROG ": --clients wants 1..1000\n");
-				return 2;
-			}
+			cs.n = (int)ex_num_arg(PROG, "--clients", optarg, 1, 1000);
 			break;
 		case 's':
-			size = atol(optarg);
-			if (size < 1 || size > (16L << 20)) {
-				fprintf(stderr, PROG ": --size wants 1..16777216\n");
-				return 2;
-			}
+			size = ex_num_arg(PROG, "--size", optarg, 1, 16L << 20);
 			break;
 		case 'h':
 			usage();
@@ -247,18 +227,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, PROG ": unexpected argument '%s'; see --help\n", argv[optind]);
-		return 2;
-	}
+	ex_no_operands(PROG, argc, argv);
 	if (ex_net_open(PROG, &n, &o) < 0)
 		return 3;
 	s.st = n.st;
-	s.lfd = ex_listen(PROG, n.st, n.addr, port, SOCK_NONBLOCK);
-	s.uep = ust_epoll_create1(n.st, 0);
-	if (s.lfd < 0 || s.uep < 0 || ust_epoll_ctl(n.st, s.uep, EPOLL_CTL_ADD, s.lfd, &lev) < 0 ||
-	    ust_stack_event_fd(n.st) < 0) {
-		fprintf(stderr, PROG ": setup: %s\n", strerror(errno));
+	s.lfd = ex_loop_listen(PROG, &s.loop, n.st, n.addr, port);
+	s.uep = s.loop.uep;
+	if (s.lfd < 0) {
 		ex_net_close(&n);
 		return 3;
 	}

@@ -367,27 +367,17 @@ int main(int argc, char **argv)
 	struct ex_dev_opts o = { 0 };
 	struct server s = { .root = -1 };
 	struct http_fetcher cl = { 0 };
-	struct epoll_event lev = { .events = EPOLLIN, .data.ptr = NULL };
 	const char *root = NULL;
 	int port = 8080, opt;
 	struct ex_net n;
 
-	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		int r = ex_dev_opt(PROG, &o, opt, optarg);
-
-		if (r < 0)
-			return 2;
-		if (r)
-			continue;
+	while ((opt = ex_getopt(PROG, argc, argv, longopts, &o)) != -1) {
 		switch (opt) {
 		case 'r':
 			root = optarg;
 			break;
 		case 'p':
-			if ((port = ex_port(optarg)) < 0) {
-				fprintf(stderr, PROG ": bad --port '%s'\n", optarg);
-				return 2;
-			}
+			port = ex_port_arg(PROG, optarg);
 			break;
 		case 'g':
 		case 'H':
@@ -423,16 +413,16 @@ int main(int argc, char **argv)
 		return 3;
 	}
 	s.st = n.st;
-	s.lfd = ex_listen(PROG, n.st, n.addr, port, SOCK_NONBLOCK);
-	s.uep = ust_epoll_create1(n.st, 0);
-	if (s.lfd < 0 || s.uep < 0 || ust_epoll_ctl(n.st, s.uep, EPOLL_CTL_ADD, s.lfd, &lev) < 0 ||
-	    ust_stack_event_fd(n.st) < 0) {
-		fprintf(stderr, PROG ": setup: %s\n", strerror(errno));
+	s.lfd = ex_loop_listen(PROG, &s.loop, n.st, n.addr, port);
+	s.uep = s.loop.uep;
+	if (s.lfd < 0) {
 		ex_net_close(&n);
 		close(s.root);
 		return 3;
 	}
-	s.loop = (struct ex_loop){ .st = n.st, .uep = s.uep, .sigfd = -1, .idle_ms = 1, .fn = on_event };
+	s.loop.sigfd = -1;
+	s.loop.idle_ms = 1;
+	s.loop.fn = on_event;
 	if (n.peer) {
 		cl.st = n.peer;
 		cl.port = port;

@@ -147,27 +147,6 @@ void ep_destroy_all(struct ust_sockets *s)
 
 /* --- the calls --------------------------------------------------------------- */
 
-static struct ust_sockets *enter(struct ust_stack *st)
-{
-	struct ust_sockets *s = ust_stack_sockets(st);
-
-	pthread_mutex_lock(s->lock);
-	ust_core_update_now(s->tcp->core);
-	return s;
-}
-
-static int leave(struct ust_sockets *s, int ret)
-{
-	if (s->evloop)
-		ust_evloop_check(s->evloop);
-	pthread_mutex_unlock(s->lock);
-	if (ret < 0) {
-		errno = -ret;
-		return -1;
-	}
-	return ret;
-}
-
 int ust_epoll_create1(struct ust_stack *st, int flags)
 {
 	struct ust_sockets *s;
@@ -186,13 +165,13 @@ int ust_epoll_create1(struct ust_stack *st, int flags)
 	ust_list_init(&ep->rdllist);
 	ust_list_init(&ep->items);
 	pthread_cond_init(&ep->wq, NULL);
-	s = enter(st);
+	s = ust_sockets_enter(st);
 	fd = ust_fd_alloc_ep(s, ep);
 	if (fd < 0) {
 		pthread_cond_destroy(&ep->wq);
 		free(ep);
 	}
-	return leave(s, fd);
+	return ust_sockets_leave(s, fd);
 }
 
 int ust_epoll_create(struct ust_stack *st, int size)
@@ -310,9 +289,9 @@ static int ep_ctl(struct ust_sockets *s, int epfd, int op, int fd, const struct 
 
 int ust_epoll_ctl(struct ust_stack *st, int epfd, int op, int fd, struct epoll_event *event)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 
-	return leave(s, ep_ctl(s, epfd, op, fd, event));
+	return ust_sockets_leave(s, ep_ctl(s, epfd, op, fd, event));
 }
 
 /* Moves every node of from to the front of to, leaving from empty. */
@@ -416,12 +395,12 @@ int ust_epoll_wait(struct ust_stack *st, int epfd, struct epoll_event *events, i
 		errno = EINVAL;
 		return -1;
 	}
-	s = enter(st);
+	s = ust_sockets_enter(st);
 	ep = ust_fd_get_ep(s, epfd);
 	if (!ep)
-		return leave(s, ust_fd_get(s, epfd) ? -EINVAL : -EBADF);
+		return ust_sockets_leave(s, ust_fd_get(s, epfd) ? -EINVAL : -EBADF);
 	n = ep_poll(s, ep, events, maxevents, timeout_ms);
 	if (ep->closed && !ep->waiters)
 		ep_free(ep);
-	return leave(s, n);
+	return ust_sockets_leave(s, n);
 }

@@ -14,8 +14,7 @@
 #include "socket/socket.h"
 #include "stack.h"
 
-/* Every call: the stack's socket layer, locked, with the clock read. */
-static struct ust_sockets *enter(struct ust_stack *st)
+struct ust_sockets *ust_sockets_enter(struct ust_stack *st)
 {
 	struct ust_sockets *s = ust_stack_sockets(st);
 
@@ -24,7 +23,7 @@ static struct ust_sockets *enter(struct ust_stack *st)
 	return s;
 }
 
-static int leave(struct ust_sockets *s, int ret)
+int ust_sockets_leave(struct ust_sockets *s, int ret)
 {
 	if (s->evloop)
 		ust_evloop_check(s->evloop);
@@ -47,28 +46,28 @@ static struct ust_sock *lookup(struct ust_sockets *s, int fd, int *err)
 
 int ust_socket(struct ust_stack *st, int domain, int type, int protocol)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct ust_sock *sk;
 	int fd;
 
 	if (domain != AF_INET)
-		return leave(s, -EAFNOSUPPORT);
+		return ust_sockets_leave(s, -EAFNOSUPPORT);
 	if (base != SOCK_STREAM)
-		return leave(s, base == SOCK_DGRAM || base == SOCK_RAW ? -EPROTONOSUPPORT : -EINVAL);
+		return ust_sockets_leave(s, base == SOCK_DGRAM || base == SOCK_RAW ? -EPROTONOSUPPORT : -EINVAL);
 	if (protocol != 0 && protocol != IPPROTO_TCP)
-		return leave(s, -EPROTONOSUPPORT);
+		return ust_sockets_leave(s, -EPROTONOSUPPORT);
 	sk = tcp_sock_alloc(s->tcp);
 	if (!sk)
-		return leave(s, -ENOBUFS);
+		return ust_sockets_leave(s, -ENOBUFS);
 	fd = ust_fd_alloc(s, sk);
 	if (fd < 0) {
 		tcp_sock_free(sk);
-		return leave(s, fd);
+		return ust_sockets_leave(s, fd);
 	}
 	if (type & SOCK_NONBLOCK)
 		sk->sk_flags |= SOCK_NONBLOCK_F;
-	return leave(s, fd);
+	return ust_sockets_leave(s, fd);
 }
 
 static int inet_bind(struct ust_sockets *s, struct ust_sock *sk, const struct sockaddr *addr, socklen_t len)
@@ -111,11 +110,11 @@ static int inet_bind(struct ust_sockets *s, struct ust_sock *sk, const struct so
 
 int ust_bind(struct ust_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
-	return leave(s, sk ? inet_bind(s, sk, addr, len) : err);
+	return ust_sockets_leave(s, sk ? inet_bind(s, sk, addr, len) : err);
 }
 
 static int inet_listen(struct ust_sockets *s, struct ust_sock *sk, int backlog)
@@ -136,11 +135,11 @@ static int inet_listen(struct ust_sockets *s, struct ust_sock *sk, int backlog)
 
 int ust_listen(struct ust_stack *st, int fd, int backlog)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
-	return leave(s, sk ? inet_listen(s, sk, backlog) : err);
+	return ust_sockets_leave(s, sk ? inet_listen(s, sk, backlog) : err);
 }
 
 static bool connect_done(const struct ust_sock *sk)
@@ -209,7 +208,7 @@ static int inet_stream_connect(struct ust_sockets *s, struct ust_sock *sk, const
 
 int ust_connect(struct ust_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
@@ -217,7 +216,7 @@ int ust_connect(struct ust_stack *st, int fd, const struct sockaddr *addr, sockl
 		err = inet_stream_connect(s, sk, addr, len);
 		ust_sock_put_after_wait(s, sk);
 	}
-	return leave(s, err);
+	return ust_sockets_leave(s, err);
 }
 
 static bool accept_ready(const struct ust_sock *sk)
@@ -273,7 +272,7 @@ static int inet_accept(struct ust_sockets *s, struct ust_sock *sk, struct sockad
 
 int ust_accept4(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *len, int flags)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
@@ -281,7 +280,7 @@ int ust_accept4(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *
 		err = inet_accept(s, sk, addr, len, flags);
 		ust_sock_put_after_wait(s, sk);
 	}
-	return leave(s, err);
+	return ust_sockets_leave(s, err);
 }
 
 int ust_accept(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
@@ -293,18 +292,18 @@ static void sock_close(struct ust_sockets *s, struct ust_sock *sk, bool may_wait
 
 int ust_close(struct ust_stack *st, int fd)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_eventpoll *ep = ust_fd_get_ep(s, fd);
 	struct ust_sock *sk;
 
 	if (ep) {
 		ep_close(s, fd, ep);
-		return leave(s, 0);
+		return ust_sockets_leave(s, 0);
 	}
 	sk = lookup(s, fd, &err);
 	if (!sk)
-		return leave(s, err);
+		return ust_sockets_leave(s, err);
 	eventpoll_release(s, fd);
 	ust_fd_release(s, fd);
 	sk->fd = -1;
@@ -312,7 +311,7 @@ int ust_close(struct ust_stack *st, int fd)
 		sk->sk_flags |= SOCK_CLOSE_DEFERRED;
 	else
 		sock_close(s, sk, true);
-	return leave(s, 0);
+	return ust_sockets_leave(s, 0);
 }
 
 void ust_sock_close(struct ust_sockets *s, struct ust_sock *sk)
@@ -384,11 +383,11 @@ static int inet_shutdown(struct ust_sock *sk, int how)
 
 int ust_shutdown(struct ust_stack *st, int fd, int how)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
-	return leave(s, sk ? inet_shutdown(sk, how) : err);
+	return ust_sockets_leave(s, sk ? inet_shutdown(sk, how) : err);
 }
 
 static int inet_getname(struct ust_sock *sk, struct sockaddr *addr, socklen_t *len, bool peer)
@@ -407,41 +406,41 @@ static int inet_getname(struct ust_sock *sk, struct sockaddr *addr, socklen_t *l
 
 int ust_getsockname(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
-	return leave(s, sk ? inet_getname(sk, addr, len, false) : err);
+	return ust_sockets_leave(s, sk ? inet_getname(sk, addr, len, false) : err);
 }
 
 int ust_getpeername(struct ust_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
-	return leave(s, sk ? inet_getname(sk, addr, len, true) : err);
+	return ust_sockets_leave(s, sk ? inet_getname(sk, addr, len, true) : err);
 }
 
 int ust_fcntl(struct ust_stack *st, int fd, int cmd, long arg)
 {
-	struct ust_sockets *s = enter(st);
+	struct ust_sockets *s = ust_sockets_enter(st);
 	int err = 0;
 	struct ust_sock *sk = lookup(s, fd, &err);
 
 	if (!sk)
-		return leave(s, err);
+		return ust_sockets_leave(s, err);
 	switch (cmd) {
 	case F_GETFL:
-		return leave(s, O_RDWR | ((sk->sk_flags & SOCK_NONBLOCK_F) ? O_NONBLOCK : 0));
+		return ust_sockets_leave(s, O_RDWR | ((sk->sk_flags & SOCK_NONBLOCK_F) ? O_NONBLOCK : 0));
 	case F_SETFL:
 		if (arg & O_NONBLOCK)
 			sk->sk_flags |= SOCK_NONBLOCK_F;
 		else
 			sk->sk_flags &= ~SOCK_NONBLOCK_F;
-		return leave(s, 0);
+		return ust_sockets_leave(s, 0);
 	default:
-		return leave(s, -EINVAL);
+		return ust_sockets_leave(s, -EINVAL);
 	}
 }
 

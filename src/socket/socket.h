@@ -46,6 +46,13 @@ int ust_sockets_init(struct ust_sockets *s, struct ust_tcp *tcp, pthread_mutex_t
  * sockets, open or orphaned, go with the TCP layer's pools right after. */
 void ust_sockets_destroy(struct ust_sockets *s);
 
+/* Every public socket and epoll call (socket.c): enter takes the stack lock
+ * and reads the clock once; leave lets the event fd re-arm for timers the
+ * call may have moved, unlocks, and turns a negative ret into -1 and errno. */
+struct ust_stack;
+struct ust_sockets *ust_sockets_enter(struct ust_stack *st);
+int ust_sockets_leave(struct ust_sockets *s, int ret);
+
 /* fd table (fdtable.c) */
 int ust_fd_alloc(struct ust_sockets *s, struct ust_sock *sk);
 struct ust_sock *ust_fd_get(struct ust_sockets *s, int fd);

@@ -184,12 +184,18 @@ static void out_of_window(struct ust_sock *sk, struct ust_pkt *pkt, const char *
 	ust_pkt_free(pkt);
 }
 
-/* In sequence and in the window: onto the receive queue. False: sk is gone. */
+/* In sequence: onto the receive queue, unless the window is shut and there is
+ * text (Linux drops it then and ACKs at once). False: sk is gone. */
 static bool queue_and_out(struct ust_sock *sk, struct ust_pkt *pkt, const struct tcp_seg *seg)
 {
 	bool fin = TCP_SKB_CB(pkt)->tcp_flags & UST_TCP_FIN;
 	uint32_t len, truesize;
 
+	if (!tcp_receive_window(sk) && pkt->len) {
+		UST_INC_STATS(sk->tcp->core, LINUX_MIB_TCPZEROWINDOWDROP);
+		out_of_window(sk, pkt, "zero window:");
+		return true;
+	}
 	if (tcp_try_rmem_schedule(sk, pkt)) {
 		sk->icsk_pending_ack |= ICSK_ACK_NOMEM | ICSK_ACK_NOW | ICSK_ACK_SCHED;
 		tcp_wake(sk);
@@ -244,11 +250,6 @@ void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg)
 	tcp_rcv_ensure_init(sk);
 
 	if (seq == sk->rcv_nxt) {
-		if (!tcp_receive_window(sk) && len) {
-			UST_INC_STATS(core, LINUX_MIB_TCPZEROWINDOWDROP);
-			out_of_window(sk, pkt, "zero window:");
-			goto ack;
-		}
 		if (!queue_and_out(sk, pkt, seg))
 			return;
 		goto ack;
@@ -267,11 +268,6 @@ void tcp_data_queue(struct ust_sock *sk, struct tcp_seg *seg)
 	if (before(seq, sk->rcv_nxt)) {
 		/* Starts below rcv_nxt: D-SACK the old part, keep the rest. */
 		tcp_dsack_set(sk, seq, sk->rcv_nxt);
-		if (!tcp_receive_window(sk)) {
-			UST_INC_STATS(core, LINUX_MIB_TCPZEROWINDOWDROP);
-			out_of_window(sk, pkt, "zero window:");
-			goto ack;
-		}
 		if (!queue_and_out(sk, pkt, seg))
 			return;
 		goto ack;

@@ -18,6 +18,7 @@
 #include "socket/socket.h"
 #include "stack.h"
 #include "ustack/ustack.h"
+#include "vstack.h"
 
 #define MS 1000000ULL
 
@@ -26,17 +27,6 @@ struct conn {
 	int lfd, cfd, sfd;     /* listener and both ends of one connection */
 	int ep;                /* an epoll instance on the server stack */
 };
-
-static struct ust_stack *vstack(const char *name, uint64_t seed)
-{
-	struct ust_stack_config cfg;
-
-	ust_stack_config_init(&cfg);
-	cfg.name = name;
-	cfg.clock = UST_CLOCK_VIRTUAL;
-	cfg.seed = seed;
-	return ust_stack_new(&cfg);
-}
 
 static void drive(struct conn *k, unsigned ms)
 {

@@ -22,6 +22,7 @@
 #include "wire/csum.h"
 #include "wire/eth.h"
 #include "wire/ipv4.h"
+#include "vstack.h"
 
 #define MS 1000000ULL
 #define REC_MAX 64
@@ -69,14 +70,8 @@ struct fx {
 
 static inline struct ust_stack *fx_stack(const char *name, uint64_t seed)
 {
-	struct ust_stack_config cfg;
-	struct ust_stack *st;
+	struct ust_stack *st = vstack(name, seed);
 
-	ust_stack_config_init(&cfg);
-	cfg.name = name;
-	cfg.clock = UST_CLOCK_VIRTUAL;
-	cfg.seed = seed;
-	st = ust_stack_new(&cfg);
 	assert_non_null(st);
 	return st;
 }

@@ -22,6 +22,7 @@
 #include "socket/socket.h"
 #include "stack.h"
 #include "ustack/ustack.h"
+#include "vstack.h"
 
 #define MS 1000000ULL
 #define NTHREADS 4
@@ -32,17 +33,6 @@ struct pair {
 	struct sockaddr_in srv;
 	int lfd;
 };
-
-static struct ust_stack *vstack(const char *name, uint64_t seed)
-{
-	struct ust_stack_config cfg;
-
-	ust_stack_config_init(&cfg);
-	cfg.name = name;
-	cfg.clock = UST_CLOCK_VIRTUAL;
-	cfg.seed = seed;
-	return ust_stack_new(&cfg);
-}
 
 static void pair_init(struct pair *p, int listen_backlog)
 {

@@ -7,19 +7,9 @@
 #include <string.h>
 #include <cmocka.h>
 #include "stack.h"
+#include "vstack.h"
 
 #define MS 1000000ULL
-
-static struct ust_stack *virtual_stack(const char *name, uint64_t seed)
-{
-	struct ust_stack_config cfg;
-
-	ust_stack_config_init(&cfg);
-	cfg.name = name;
-	cfg.clock = UST_CLOCK_VIRTUAL;
-	cfg.seed = seed;
-	return ust_stack_new(&cfg);
-}
 
 static void test_config_rejects_bad_values(void **state)
 {
@@ -79,7 +69,7 @@ static void probe_fire(struct ust_timer *t)
 /* A jump of a minute runs each timer with the clock at its own due time. */
 static void test_advance_steps_through_each_timer(void **state)
 {
-	struct ust_stack *st = virtual_stack("a", 1);
+	struct ust_stack *st = vstack("a", 1);
 	struct probe p = { .period_ms = 1000 };
 
 	(void)state;
@@ -107,7 +97,7 @@ static void test_advance_steps_through_each_timer(void **state)
 
 static void test_memlink_devices_are_named_and_indexed(void **state)
 {
-	struct ust_stack *a = virtual_stack("a", 1), *b = virtual_stack("b", 2);
+	struct ust_stack *a = vstack("a", 1), *b = vstack("b", 2);
 	struct ust_netdev *da, *db, *da2, *db2;
 
 	(void)state;
@@ -132,7 +122,7 @@ static void test_memlink_devices_are_named_and_indexed(void **state)
 /* The same seed gives the same secrets; another seed, other secrets. */
 static void test_seed_makes_secrets_reproducible(void **state)
 {
-	struct ust_stack *a = virtual_stack("a", 42), *b = virtual_stack("b", 42), *c = virtual_stack("c", 43);
+	struct ust_stack *a = vstack("a", 42), *b = vstack("b", 42), *c = vstack("c", 43);
 
 	(void)state;
 	assert_memory_equal(&ust_stack_core(a)->secrets, &ust_stack_core(b)->secrets,

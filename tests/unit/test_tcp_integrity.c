@@ -20,6 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include "ustack/ustack.h"
+#include "vstack.h"
 
 #define MS 1000000ULL
 #define CHUNK 65536
@@ -49,17 +50,6 @@ struct end {
 	uint8_t pend[CHUNK];            /* generated, not yet taken by the stack */
 	size_t pend_off, pend_len;
 };
-
-static struct ust_stack *vstack(const char *name, uint64_t seed)
-{
-	struct ust_stack_config cfg;
-
-	ust_stack_config_init(&cfg);
-	cfg.name = name;
-	cfg.clock = UST_CLOCK_VIRTUAL;
-	cfg.seed = seed;
-	return ust_stack_new(&cfg);
-}
 
 static void pump_send(struct end *e)
 {

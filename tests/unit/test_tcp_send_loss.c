@@ -14,6 +14,17 @@
 #include <cmocka.h>
 #include "tcp_send_fixture.h"
 
+/* An open connection with ten full segments sent, none acknowledged yet:
+ * the flight the loss tests below take apart (cwnd 10, ssthresh to come 5). */
+static void open_with_ten_in_flight(struct conn *c, bool sack)
+{
+	static uint8_t ten[10 * MSS];
+
+	conn_open(c, sack, WIN);
+	assert_int_equal(ust_send(c->f.st, c->fd, ten, sizeof(ten), 0), (ssize_t)sizeof(ten));
+	assert_int_equal(drain(c), 10);
+}
+
 /* RTO: 201 ms, doubled each time; the ACK ends the backoff. */
 static void test_rto_backoff(void **state)
 {
@@ -85,13 +96,11 @@ static void test_retries2_gives_up_with_etimedout(void **state)
  * recovery with cwnd = ssthresh. */
 static void test_fast_retransmit_on_third_dupack(void **state)
 {
-	static uint8_t buf[10 * MSS];
+	uint8_t buf[100] = { 0 };
 	struct conn c;
 
 	(void)state;
-	conn_open(&c, false, WIN);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
-	assert_int_equal(drain(&c), 10);
+	open_with_ten_in_flight(&c, false);
 	peer_ack(&c, MSS, WIN);                         /* cwnd 11 */
 	assert_int_equal(c.sk->snd_cwnd, 11);
 	peer_ack(&c, MSS, WIN);
@@ -120,13 +129,10 @@ static void test_fast_retransmit_on_third_dupack(void **state)
  * keeps the episode's ssthresh, cwnd 1, and slow start resends the rest. */
 static void test_rto_during_recovery_enters_loss(void **state)
 {
-	static uint8_t buf[10 * MSS];
 	struct conn c;
 
 	(void)state;
-	conn_open(&c, false, WIN);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
-	assert_int_equal(drain(&c), 10);
+	open_with_ten_in_flight(&c, false);
 	for (int i = 0; i < 4; i++)
 		peer_ack(&c, MSS, WIN);
 	expect_data(&c, MSS, MSS);
@@ -150,14 +156,11 @@ static void test_rto_during_recovery_enters_loss(void **state)
  * starts recovery and the hole goes first; a D-SACK is counted. */
 static void test_sack_scoreboard_and_hole_first(void **state)
 {
-	static uint8_t buf[10 * MSS];
 	struct conn c;
 
 	(void)state;
-	conn_open(&c, true, WIN);
+	open_with_ten_in_flight(&c, true);
 	assert_true(c.sk->sack_ok);
-	assert_int_equal(ust_send(c.f.st, c.fd, buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
-	assert_int_equal(drain(&c), 10);
 	/* A path whose minimum RTT is 40 ms: RACK waits a quarter of it before
 	 * calling a hole lost, until three segments are SACKed. */
 	c.sk->rtt_min_us = 40000;
