@@ -111,13 +111,19 @@ static bool asleep_on(struct ust_stack *st, int fd)
 	return asleep;
 }
 
+/* Waits (real time, up to 10 s) until a call sleeps on fd. Every test lets a
+ * thread's call go to sleep before it drives the virtual clock: a thread the
+ * scheduler starts late must not find the clock already moved past its
+ * timers, or stopped with nobody left to move it. */
 static void wait_asleep(struct ust_stack *st, int fd)
 {
 	for (int i = 0; i < 100000 && !asleep_on(st, fd); i++)
-		sched_yield();
+		usleep(100);
 	assert_true(asleep_on(st, fd));
 }
 
+/* Drives the clock until every call returned, at most max_ms of virtual time;
+ * then waits for the woken threads to be scheduled, which needs no clock. */
 static void wait_done(struct pair *p, struct call *calls, int n, unsigned max_ms)
 {
 	for (unsigned ms = 0; ms < max_ms; ms++) {
@@ -148,6 +154,8 @@ static void test_blocking_connect_and_accept_from_threads(void **state)
 		assert_int_equal(pthread_create(&ta[i], NULL, do_accept, &acc[i]), 0);
 		assert_int_equal(pthread_create(&tc[i], NULL, do_connect, &conn[i]), 0);
 	}
+	for (int i = 0; i < NTHREADS; i++)
+		wait_asleep(p.c, conn[i].fd);
 	wait_done(&p, conn, NTHREADS, 5000);
 	wait_done(&p, acc, NTHREADS, 5000);
 	for (int i = 0; i < NTHREADS; i++) {
@@ -218,6 +226,7 @@ static void test_rcvtimeo_accept_eagain(void **state)
 	assert_int_equal(ust_setsockopt(p.s, p.lfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	c = (struct call){ .p = &p, .fd = p.lfd };
 	assert_int_equal(pthread_create(&t, NULL, do_accept, &c), 0);
+	wait_asleep(p.s, p.lfd);
 	wait_done(&p, &c, 1, 2000);
 	pthread_join(t, NULL);
 	assert_int_equal(c.ret, -1);
@@ -268,6 +277,7 @@ static void test_close_while_accept_sleeps(void **state)
 	assert_int_equal(errno, EBADF);
 	conn = (struct call){ .p = &p, .fd = ust_socket(p.c, AF_INET, SOCK_STREAM, 0) };
 	assert_int_equal(pthread_create(&tc, NULL, do_connect, &conn), 0);
+	wait_asleep(p.c, conn.fd);
 	wait_done(&p, &conn, 1, 2000);
 	wait_done(&p, &acc, 1, 2000);
 	pthread_join(tc, NULL);
