@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <linux/if_tun.h>
@@ -169,6 +170,34 @@ static int tun_attach(const char *name, short flags, int *fd_out, char ifname[IF
 	return 0;
 }
 
+/*
+ * Attaching to a TAP/TUN raises its carrier, but the kernel activates the
+ * device's queueing discipline asynchronously (linkwatch); until then it
+ * drops what it sends us, e.g. the ARP reply to our first request, which
+ * then costs a 1 s ARP retry. If the kernel side is up, wait (at most 1 s of
+ * real time, once, at open) until it reports IFF_RUNNING, which linkwatch
+ * sets in the same step.
+ */
+static void wait_kernel_side_running(const char *ifname)
+{
+	struct ifreq ifr;
+	struct timespec start, now, tick = { .tv_nsec = 1000000 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (s < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, ifname, strnlen(ifname, IFNAMSIZ - 1));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ioctl(s, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP) && !(ifr.ifr_flags & IFF_RUNNING)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) > 1000000000L)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	close(s);
+}
+
 static int tuntap_open(struct ust_stack *st, const char *name, enum ust_framing framing,
 		       struct ust_netdev **out)
 {
@@ -209,6 +238,7 @@ static int tuntap_open(struct ust_stack *st, const char *name, enum ust_framing 
 		return -1;
 	}
 	p->fd = fd;
+	wait_kernel_side_running(p->ifname);
 	kernel_side_info(p->ifname, &mtu, kmac, &have_mac);
 	/* Never promise an MTU a packet buffer cannot hold. */
 	max_mtu = ust_stack_core(st)->pool.buf_size - UST_PKT_HEADROOM -
