@@ -259,7 +259,10 @@ static bool conn_send(struct server *s, struct conn *c)
 		}
 		if (c->off == c->len)
 			return true;
-		ssize_t w = ust_write(s->st, c->fd, c->out + c->off, c->len - c->off);
+		/* MSG_MORE while the file still has bytes to come: the head and a
+		 * small body leave as one segment, instead of Nagle holding the
+		 * body until the peer's delayed ACK of the head (~40 ms). */
+		ssize_t w = ust_send(s->st, c->fd, c->out + c->off, c->len - c->off, c->file >= 0 ? MSG_MORE : 0);
 
 		if (w < 0)
 			return errno == EAGAIN;
