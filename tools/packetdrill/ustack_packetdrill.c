@@ -53,6 +53,7 @@
 #include "ustack/socket.h"
 #include "ustack/trace.h"
 #include "pd_interface.h"
+#include "pd_script.h"
 #include "threadstate.h"
 
 #define PD_NAME "ustack-packetdrill"
@@ -86,6 +87,7 @@ struct pd_config {
 	uint64_t max_wait_ns;
 	bool trace;
 	char *pcap;
+	char *script;                   /* script=PATH; NULL: from the command line */
 };
 
 struct pd_adapter {
@@ -93,6 +95,11 @@ struct pd_adapter {
 	struct ust_netdev *dev;
 	struct pd_config cfg;
 	pthread_t main_thread;
+	pid_t main_tid;
+	/* Held by the main thread in every call that moves time or reads
+	 * packets; another thread takes it to move time while the main thread
+	 * waits for it (see other_thread_may_move_time). */
+	pthread_mutex_t clock_mu;
 	bool broken;                    /* bad --so_flags: every call fails */
 
 	pthread_mutex_t mu;             /* guards everything below */
@@ -100,7 +107,7 @@ struct pd_adapter {
 	size_t fdmap_len;
 	struct pd_caller callers[PD_MAX_CALLERS];
 
-	/* Main thread only. */
+	/* Main thread only, or the thread holding clock_mu. */
 	struct pd_pkt *qhead, *qtail;
 	size_t qlen;
 	uint64_t last_read_ns;
@@ -140,14 +147,14 @@ static void quiesce(struct pd_adapter *a)
 	uint64_t deadline = 0;
 
 	for (;;) {
-		pid_t tids[PD_MAX_CALLERS], busy = 0;
+		pid_t tids[PD_MAX_CALLERS], busy = 0, self = pd_gettid();
 		int n = 0;
 
 		/* Look at the threads without holding our mutex: a thread waiting
 		 * for it would look asleep. */
 		pthread_mutex_lock(&a->mu);
 		for (int i = 0; i < PD_MAX_CALLERS; i++)
-			if (a->callers[i].phase != PD_IDLE)
+			if (a->callers[i].phase != PD_IDLE && a->callers[i].tid != self)
 				tids[n++] = a->callers[i].tid;
 		pthread_mutex_unlock(&a->mu);
 		for (int i = 0; i < n && !busy; i++)
@@ -352,6 +359,24 @@ static void advance_to(struct pd_adapter *a, uint64_t target)
 	}
 }
 
+/*
+ * A blocking call that starts after a delay (`+.01...0.011 connect(...)`)
+ * waits for its start time on packetdrill's system-call thread while the
+ * main thread sleeps until that thread has started the call: nobody would
+ * move the clock. So a thread other than the main one may move it, but only
+ * while the main thread sleeps outside the adapter's time paths (clock_mu
+ * taken here; the caller unlocks it).
+ */
+static bool other_thread_may_move_time(struct pd_adapter *a)
+{
+	if (pthread_mutex_trylock(&a->clock_mu))
+		return false;
+	if (pkt_thread_state(a->main_tid) == PKT_THREAD_SLEEPING)
+		return true;
+	pthread_mutex_unlock(&a->clock_mu);
+	return false;
+}
+
 static int pd_usleep(void *ud, useconds_t usec)
 {
 	struct pd_adapter *a = ud;
@@ -360,8 +385,14 @@ static int pd_usleep(void *ud, useconds_t usec)
 		errno = EINVAL;
 		return -1;
 	}
-	if (on_main_thread(a))
+	if (on_main_thread(a)) {
+		pthread_mutex_lock(&a->clock_mu);
 		advance_to(a, vnow(a) + (uint64_t)usec * 1000ULL);
+		pthread_mutex_unlock(&a->clock_mu);
+	} else if (other_thread_may_move_time(a)) {
+		advance_to(a, vnow(a) + (uint64_t)usec * 1000ULL);
+		pthread_mutex_unlock(&a->clock_mu);
+	}
 	return 0;
 }
 
@@ -376,6 +407,7 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 		return -1;
 	}
 	if (on_main_thread(a)) {
+		pthread_mutex_lock(&a->clock_mu);
 		now = vnow(a);
 		if (a->have_last_read && now <= a->last_read_ns) {
 			advance_to(a, a->last_read_ns + 1000);
@@ -383,6 +415,7 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 		}
 		a->last_read_ns = now;
 		a->have_last_read = true;
+		pthread_mutex_unlock(&a->clock_mu);
 	} else {
 		/* A call on this thread has returned and packetdrill reads its end
 		 * time: from now on the main thread may move the clock. */
@@ -392,8 +425,19 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 		for (int i = 0; i < PD_MAX_CALLERS; i++)
 			if (a->callers[i].tid == tid && a->callers[i].phase == PD_RETURNED)
 				a->callers[i].phase = PD_IDLE;
-		now = vnow(a);
 		pthread_mutex_unlock(&a->mu);
+		now = vnow(a);
+		/* Spinning for a delayed blocking call's start: the clock must
+		 * move when read, as on the main thread. */
+		if (other_thread_may_move_time(a)) {
+			if (a->have_last_read && now <= a->last_read_ns) {
+				advance_to(a, a->last_read_ns + 1000);
+				now = vnow(a);
+			}
+			a->last_read_ns = now;
+			a->have_last_read = true;
+			pthread_mutex_unlock(&a->clock_mu);
+		}
 	}
 	usec = PD_EPOCH_USEC + (long long)(now / 1000);
 	if (tv) {
@@ -405,7 +449,7 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 	return 0;
 }
 
-static int pd_netdev_send(void *ud, const void *buf, size_t count)
+static int netdev_send(void *ud, const void *buf, size_t count)
 {
 	struct pd_adapter *a = ud;
 
@@ -435,7 +479,7 @@ static int pd_netdev_send(void *ud, const void *buf, size_t count)
 	return 0;
 }
 
-static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time_usecs)
+static int netdev_receive(void *ud, void *buf, size_t *count, long long *time_usecs)
 {
 	struct pd_adapter *a = ud;
 	uint64_t deadline;
@@ -476,6 +520,28 @@ static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time
 			next = now + PD_TICK_NS;
 		advance_to(a, next < deadline ? next : deadline);
 	}
+}
+
+static int pd_netdev_send(void *ud, const void *buf, size_t count)
+{
+	struct pd_adapter *a = ud;
+	int ret;
+
+	pthread_mutex_lock(&a->clock_mu);
+	ret = netdev_send(ud, buf, count);
+	pthread_mutex_unlock(&a->clock_mu);
+	return ret;
+}
+
+static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time_usecs)
+{
+	struct pd_adapter *a = ud;
+	int ret;
+
+	pthread_mutex_lock(&a->clock_mu);
+	ret = netdev_receive(ud, buf, count, time_usecs);
+	pthread_mutex_unlock(&a->clock_mu);
+	return ret;
 }
 
 /* ---- socket calls ------------------------------------------------------- */
@@ -962,6 +1028,9 @@ static int parse_flags(const char *flags, struct pd_config *cfg,
 		} else if (!strcmp(key, "pcap")) {
 			free(cfg->pcap);
 			cfg->pcap = strdup(val);
+		} else if (!strcmp(key, "script")) {
+			free(cfg->script);
+			cfg->script = strdup(val);
 		} else {
 			struct pd_sysctl *s = realloc(*sysctls, (*nsysctls + 1) * sizeof(*s));
 
@@ -1018,6 +1087,11 @@ static int stack_setup(struct pd_adapter *a, const struct pd_sysctl *sysctls, si
 		fprintf(stderr, PD_NAME ": cannot add the default route: %s\n", strerror(errno));
 		return -1;
 	}
+	/* The script's own settings first: --so_flags on the command line
+	 * override them. script= (empty) reads no script. */
+	if (!(a->cfg.script && !*a->cfg.script) &&
+	    pd_script_apply(a->st, a->cfg.script, a->cfg.trace) < 0)
+		bad = 1;
 	for (size_t i = 0; i < n; i++) {
 		if (!sysctls[i].name || !sysctls[i].value) {
 			bad = 1;
@@ -1060,7 +1134,9 @@ static void pd_free(void *ud)
 	}
 	free(a->fdmap);
 	free(a->cfg.pcap);
+	free(a->cfg.script);
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->clock_mu);
 	free(a);
 }
 
@@ -1078,7 +1154,9 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
 		abort();
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->clock_mu, NULL);
 	a->main_thread = pthread_self();
+	a->main_tid = pd_gettid();
 	inet_pton(AF_INET, "192.168.0.2", &a->cfg.local_ip);
 	a->cfg.prefixlen = 16;
 	a->cfg.mtu = 1500;
