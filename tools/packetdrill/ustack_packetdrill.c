@@ -473,8 +473,13 @@ static int netdev_send(void *ud, const void *buf, size_t count)
 		}
 	}
 	drain(a);   /* what was sent before this packet came in */
-	if (ust_pipe_inject(a->dev, buf, count) < 0)
+	if (ust_pipe_inject(a->dev, buf, count) < 0) {
+		/* packetdrill prints no reason of its own for a failed send. */
+		fprintf(stderr, PD_NAME ": cannot inject a %zu-byte packet into the stack: %s%s\n",
+			count, strerror(errno), errno == EMSGSIZE ? " (larger than ustack's packet "
+			"buffers: an inbound segment must fit the device MTU)" : "");
 		return -1;
+	}
 	drain(a);
 	return 0;
 }
@@ -610,9 +615,24 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *addr, socklen_t l
 	return PD_CALL(a, ust_connect(a->st, ufd(a, fd), addr, len));
 }
 
+/* The kernel checks a user pointer when it copies; ustack's API trusts its
+ * caller, so a script's NULL buffer (syscall_bad_arg tests) is answered
+ * here with the kernel's EFAULT instead of a crash. An unknown descriptor
+ * still gets ustack's EBADF. */
+static bool null_buf(struct pd_adapter *a, int fd, const void *buf, size_t len)
+{
+	if (buf || !len || ufd(a, fd) < 0)
+		return false;
+	errno = EFAULT;
+	return true;
+}
+
 static ssize_t pd_read(void *ud, int fd, void *buf, size_t count)
 {
 	struct pd_adapter *a = ud;
+
+	if (null_buf(a, fd, buf, count))
+		return -1;
 
 	return PD_CALL(a, ust_read(a->st, ufd(a, fd), buf, count));
 }
@@ -621,6 +641,9 @@ static ssize_t pd_recv(void *ud, int fd, void *buf, size_t len, int flags)
 {
 	struct pd_adapter *a = ud;
 
+	if (null_buf(a, fd, buf, len))
+		return -1;
+
 	return PD_CALL(a, ust_recv(a->st, ufd(a, fd), buf, len, flags));
 }
 
@@ -628,12 +651,18 @@ static ssize_t pd_write(void *ud, int fd, const void *buf, size_t count)
 {
 	struct pd_adapter *a = ud;
 
+	if (null_buf(a, fd, buf, count))
+		return -1;
+
 	return PD_CALL(a, ust_write(a->st, ufd(a, fd), buf, count));
 }
 
 static ssize_t pd_send(void *ud, int fd, const void *buf, size_t len, int flags)
 {
 	struct pd_adapter *a = ud;
+
+	if (null_buf(a, fd, buf, len))
+		return -1;
 
 	return PD_CALL(a, ust_send(a->st, ufd(a, fd), buf, len, flags));
 }
