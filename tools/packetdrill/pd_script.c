@@ -146,25 +146,30 @@ static void run_file(struct pd_shell *sh, const char *path)
 	sh->fatal |= file.fatal;
 }
 
-/* upstream's set_sysctls.py /proc/sys/NAME=VALUE ... */
-static void run_set_sysctls(struct pd_shell *sh, char *args)
+/* upstream's set_sysctls.py /proc/sys/NAME=VALUE ...: the same settings as
+ * `sysctl NAME=VALUE ...`, which the shell parser reads with its quoting. */
+static void run_set_sysctls(struct pd_shell *sh, const char *args)
 {
-	char *save = NULL;
+	size_t len = strlen(args);
+	char *cmd = malloc(len + sizeof("sysctl "));
+	char *o;
 
-	for (char *w = strtok_r(args, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		char *eq = strchr(w, '=');
-
-		if (!eq || strncmp(w, "/proc/sys/", 10)) {
-			note(sh, true, "set_sysctls.py argument '%s' is not /proc/sys/NAME=VALUE%s%s",
-			     w, "", "");
-			continue;
-		}
-		*eq = '\0';
-		for (char *c = w; *c; c++)
-			if (*c == '/')
-				*c = '.';
-		on_sysctl(sh, w + 10, eq + 1, NULL, 0);
+	if (!cmd) {
+		note(sh, true, "out of memory%s%s%s", "", "", "");
+		return;
 	}
+	o = cmd + sprintf(cmd, "sysctl ");
+	for (const char *p = args; *p;) {
+		bool word_start = p == args || p[-1] == ' ' || p[-1] == '\t';
+
+		if (word_start && !strncmp(p, "/proc/sys/", 10))
+			p += 10;
+		else
+			*o++ = *p++;
+	}
+	*o = '\0';
+	run_text(sh, cmd);
+	free(cmd);
 }
 
 /* A command that sets no sysctl by itself: a file of commands to read, or
@@ -178,12 +183,12 @@ static int on_other(void *ctx, const char *cmd, char *msg, size_t cap)
 	(void)msg, (void)cap;
 	if (!copy)
 		return note(sh, true, "out of memory%s%s%s", "", "", ""), 0;
-	w0 = strtok_r(copy, " \t", &rest);
+	w0 = strtok_r(copy, " \t", &rest);   /* rest: the arguments, quotes intact */
 	if (w0 && (!strcmp(w0, "sh") || !strcmp(w0, "bash")))
 		w0 = strtok_r(NULL, " \t", &rest);
 	base = w0 && strrchr(w0, '/') ? strrchr(w0, '/') + 1 : w0;
 	if (sh->depth == 0 && base && !strcmp(base, "set_sysctls.py"))
-		run_set_sysctls(sh, rest ? rest : (char *)"");
+		run_set_sysctls(sh, rest ? rest : "");
 	else if (sh->depth == 0 && w0 && strchr(w0, '/') && !(rest && *rest) &&
 		 access(w0, R_OK) == 0)
 		run_file(sh, w0);

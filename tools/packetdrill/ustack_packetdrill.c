@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include "ustack/ustack.h"
+#include "ustack/epoll.h"
 #include "ustack/ip.h"
 #include "ustack/netdev.h"
 #include "ustack/socket.h"
@@ -911,25 +912,29 @@ static int pd_ioctl(void *ud, int fd, unsigned long request, ...)
 	return -1;
 }
 
+/* An epoll instance is a ustack descriptor like a socket, so it gets a
+ * kernel placeholder too; the events' data (the script's fd=N) is the
+ * caller's and passes through untouched. */
 static int pd_epoll_create(void *ud, int size)
 {
-	(void)ud; (void)size;
-	errno = ENOSYS;
-	return -1;
+	struct pd_adapter *a = ud;
+	int u = PD_CALL(a, ust_epoll_create(a->st, size));
+
+	return u < 0 ? -1 : fd_publish(a, u);
 }
 
 static int pd_epoll_ctl(void *ud, int epfd, int op, int fd, struct epoll_event *ev)
 {
-	(void)ud; (void)epfd; (void)op; (void)fd; (void)ev;
-	errno = ENOSYS;
-	return -1;
+	struct pd_adapter *a = ud;
+
+	return PD_CALL(a, ust_epoll_ctl(a->st, ufd(a, epfd), op, ufd(a, fd), ev));
 }
 
 static int pd_epoll_wait(void *ud, int epfd, struct epoll_event *evs, int max, int timeout_ms)
 {
-	(void)ud; (void)epfd; (void)evs; (void)max; (void)timeout_ms;
-	errno = ENOSYS;
-	return -1;
+	struct pd_adapter *a = ud;
+
+	return PD_CALL(a, ust_epoll_wait(a->st, ufd(a, epfd), evs, max, timeout_ms));
 }
 
 static int pd_pipe(void *ud, int pipefd[2])
