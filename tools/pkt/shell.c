@@ -232,11 +232,14 @@ static int run_echo(const struct pkt_shell_ops *ops, char **w, int n, char *msg,
 
 static int run_one(const struct pkt_shell_ops *ops, const char *cmd, char *msg, size_t cap)
 {
-	size_t len = strlen(cmd) + 64;
-	char *buf = malloc(len);
+	size_t len;
+	char *buf;
 	char *w[MAX_WORDS];
 	int n, ret = -ENOENT;
 
+	cmd += strspn(cmd, " \t");
+	len = strlen(cmd) + 64;
+	buf = malloc(len);
 	if (!buf)
 		return snprintf(msg, cap, "out of memory"), -1;
 	n = expand(cmd, buf, len) ? -1 : split_words(buf, w, MAX_WORDS);
