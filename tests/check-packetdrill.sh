@@ -23,8 +23,9 @@
 set -u
 build=${1:?usage: check-packetdrill.sh BUILD_DIR [--linux] [SCRIPT.pkt|DIR ...]}
 shift
-mode=ustack
-if [ "${1:-}" = --linux ]; then mode=linux; shift; fi
+# Against Linux a script takes its real time (TIME_WAIT scripts: minutes).
+mode=ustack tmo=120
+if [ "${1:-}" = --linux ]; then mode=linux tmo=600; shift; fi
 here=$(cd "$(dirname "$0")" && pwd)
 local_ip=192.168.0.2
 pd=${PACKETDRILL:-$(command -v packetdrill || true)}
@@ -92,11 +93,11 @@ for f in "${scripts[@]}"; do
     flags=local_ip=$local_ip${extra:+,$extra}
     cmd=("$pd" --so_filename="$so" --so_flags="$flags" --local_ip=$local_ip --ip_version=ipv4 "$name")
     if ! runs_commands "$f"; then
-      (cd "$dir" && timeout 120 "${cmd[@]}") >"$out" 2>&1
+      (cd "$dir" && timeout $tmo "${cmd[@]}") >"$out" 2>&1
       rc=$?
     elif [ $can_ns = 1 ]; then
       new_ns || { echo "FAIL: cannot create network namespace $ns"; exit 1; }
-      (cd "$dir" && timeout 120 ip netns exec "$ns" "${cmd[@]}") >"$out" 2>&1
+      (cd "$dir" && timeout $tmo ip netns exec "$ns" "${cmd[@]}") >"$out" 2>&1
       rc=$?
     else
       echo "not run: $rel (runs shell commands: needs root and iproute2 for a network namespace)"
@@ -112,7 +113,7 @@ for f in "${scripts[@]}"; do
       setup="$setup sysctl -qw '$key=$v' &&"
     done
     ip netns exec "$ns" ip link del tun0 2>/dev/null   # packetdrill creates its own
-    (cd "$dir" && timeout 120 ip netns exec "$ns" sh -c \
+    (cd "$dir" && timeout $tmo ip netns exec "$ns" sh -c \
        "$setup \"\$0\" --ip_version=ipv4 \"\$1\"" "$pd" "$name") >"$out" 2>&1
     rc=$?
   fi
