@@ -423,14 +423,19 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 		pid_t tid = pd_gettid();
 
 		pthread_mutex_lock(&a->mu);
+		bool returned = false;
+
 		for (int i = 0; i < PD_MAX_CALLERS; i++)
-			if (a->callers[i].tid == tid && a->callers[i].phase == PD_RETURNED)
+			if (a->callers[i].tid == tid && a->callers[i].phase == PD_RETURNED) {
 				a->callers[i].phase = PD_IDLE;
+				returned = true;
+			}
 		pthread_mutex_unlock(&a->mu);
 		now = vnow(a);
 		/* Spinning for a delayed blocking call's start: the clock must
-		 * move when read, as on the main thread. */
-		if (other_thread_may_move_time(a)) {
+		 * move when read, as on the main thread. (A call's end time is
+		 * read as it is.) */
+		if (!returned && other_thread_may_move_time(a)) {
 			if (a->have_last_read && now <= a->last_read_ns) {
 				advance_to(a, a->last_read_ns + 1000);
 				now = vnow(a);
