@@ -43,7 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <linux/sockios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -910,11 +912,53 @@ static int pd_poll(void *ud, struct pollfd *fds, nfds_t nfds, int timeout_ms)
 }
 
 /* Not in ustack: "function not implemented". */
+/* Bytes ready to read, for SIOCINQ: ustack has no ioctl, so they are
+ * counted by peeking at most the receive buffer's worth (the most a socket
+ * can hold). A listener gets Linux's EINVAL. */
+static int inq(struct pd_adapter *a, int u, int *out)
+{
+	int listening = 0, rcvbuf = 0;
+	socklen_t len = sizeof(int);
+	unsigned char *buf;
+	ssize_t n;
+
+	if (ust_getsockopt(a->st, u, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+		return -1;
+	if (listening) {
+		errno = EINVAL;
+		return -1;
+	}
+	len = sizeof(int);
+	if (ust_getsockopt(a->st, u, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) < 0)
+		return -1;
+	if (rcvbuf <= 0 || !(buf = malloc((size_t)rcvbuf))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = ust_recv(a->st, u, buf, (size_t)rcvbuf, MSG_PEEK | MSG_DONTWAIT);
+	free(buf);
+	*out = n > 0 ? (int)n : 0;   /* nothing queued, EOF, or not connected */
+	return 0;
+}
+
 static int pd_ioctl(void *ud, int fd, unsigned long request, ...)
 {
-	(void)ud; (void)fd; (void)request;
-	errno = ENOSYS;
-	return -1;
+	struct pd_adapter *a = ud;
+	va_list ap;
+	int *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, int *);
+	va_end(ap);
+	if (request != SIOCINQ) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!arg) {
+		errno = EFAULT;
+		return -1;
+	}
+	return PD_CALL(a, inq(a, ufd(a, fd), arg));
 }
 
 /* An epoll instance is a ustack descriptor like a socket, so it gets a
