@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,15 @@ static const struct {
 	{ "tcp_adv_win_scale", "1", "Linux's default window scaling of the buffer" },
 };
 
-static void note(struct pd_shell *sh, bool fatal, const char *fmt, const char *a,
-		 const char *b, const char *c)
+__attribute__((format(printf, 3, 4)))
+static void note(struct pd_shell *sh, bool fatal, const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, PD_NAME ": %s: ", sh->where);
-	fprintf(stderr, fmt, a, b, c);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "%s\n", fatal ? " (fatal)" : "");
 	if (fatal)
 		sh->fatal = true;
@@ -91,7 +96,7 @@ static int on_sysctl(void *ctx, const char *name, const char *value, char *msg, 
 	(void)msg, (void)cap;
 	if (!ust_sysctl_write(sh->st, name, value)) {
 		if (sh->verbose)
-			note(sh, false, "sysctl %s=%s applied to ustack%s", name, value, "");
+			note(sh, false, "sysctl %s=%s applied to ustack", name, value);
 		return 0;
 	}
 	if (errno != ENOENT) {
@@ -132,11 +137,11 @@ static void run_file(struct pd_shell *sh, const char *path)
 	size_t n = 0;
 
 	if (!f || !text) {
-		note(sh, true, "cannot read %s: %s%s", path, strerror(errno), "");
+		note(sh, true, "cannot read %s: %s", path, strerror(errno));
 	} else {
 		n = fread(text, 1, PD_FILE_MAX + 1, f);
 		if (n > PD_FILE_MAX)
-			note(sh, true, "%s is too long to read for its sysctls%s%s", path, "", "");
+			note(sh, true, "%s is too long to read for its sysctls", path);
 		else
 			run_text(&file, text);
 	}
@@ -155,7 +160,7 @@ static void run_set_sysctls(struct pd_shell *sh, const char *args)
 	char *o;
 
 	if (!cmd) {
-		note(sh, true, "out of memory%s%s%s", "", "", "");
+		note(sh, true, "out of memory");
 		return;
 	}
 	o = cmd + sprintf(cmd, "sysctl ");
@@ -182,7 +187,7 @@ static int on_other(void *ctx, const char *cmd, char *msg, size_t cap)
 
 	(void)msg, (void)cap;
 	if (!copy)
-		return note(sh, true, "out of memory%s%s%s", "", "", ""), 0;
+		return note(sh, true, "out of memory"), 0;
 	w0 = strtok_r(copy, " \t", &rest);   /* rest: the arguments, quotes intact */
 	if (w0 && (!strcmp(w0, "sh") || !strcmp(w0, "bash")))
 		w0 = strtok_r(NULL, " \t", &rest);
@@ -193,7 +198,7 @@ static int on_other(void *ctx, const char *cmd, char *msg, size_t cap)
 		 access(w0, R_OK) == 0)
 		run_file(sh, w0);
 	else
-		note(sh, false, "`%s` not run against ustack (not a sysctl)%s%s", cmd, "", "");
+		note(sh, false, "`%s` not run against ustack (not a sysctl)", cmd);
 	free(copy);
 	return 0;
 }
@@ -204,7 +209,7 @@ static void run_text(struct pd_shell *sh, const char *text)
 	char msg[512];
 
 	if (pkt_shell_parse(text, &ops, msg, sizeof(msg)))
-		note(sh, sh->depth == 0, "%s%s%s", msg, "", "");
+		note(sh, sh->depth == 0, "%s", msg);
 }
 
 /* The backtick command before the first event: after blanks, comments and
@@ -286,10 +291,10 @@ int pd_script_apply(struct ust_stack *st, const char *path, bool verbose)
 	f = fopen(path, "r");
 	text = calloc(1, PD_FILE_MAX + 1);
 	if (!f || !text) {
-		note(&sh, true, "cannot read the script for its init command: %s%s%s",
-		     strerror(errno), "", "");
+		note(&sh, true, "cannot read the script for its init command: %s",
+		     strerror(errno));
 	} else if ((n = fread(text, 1, PD_FILE_MAX + 1, f)) > PD_FILE_MAX) {
-		note(&sh, true, "too long to read for its init command%s%s%s", "", "", "");
+		note(&sh, true, "too long to read for its init command");
 	} else if ((cmd = init_command(text))) {
 		run_text(&sh, cmd);
 	}
