@@ -43,16 +43,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <linux/sockios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ustack/ustack.h"
+#include "ustack/epoll.h"
 #include "ustack/ip.h"
 #include "ustack/netdev.h"
 #include "ustack/socket.h"
 #include "ustack/trace.h"
 #include "pd_interface.h"
+#include "pd_script.h"
 #include "threadstate.h"
 
 #define PD_NAME "ustack-packetdrill"
@@ -86,6 +90,7 @@ struct pd_config {
 	uint64_t max_wait_ns;
 	bool trace;
 	char *pcap;
+	char *script;                   /* script=PATH; NULL: from the command line */
 };
 
 struct pd_adapter {
@@ -93,6 +98,11 @@ struct pd_adapter {
 	struct ust_netdev *dev;
 	struct pd_config cfg;
 	pthread_t main_thread;
+	pid_t main_tid;
+	/* Held by the main thread in every call that moves time or reads
+	 * packets; another thread takes it to move time while the main thread
+	 * waits for it (see other_thread_may_move_time). */
+	pthread_mutex_t clock_mu;
 	bool broken;                    /* bad --so_flags: every call fails */
 
 	pthread_mutex_t mu;             /* guards everything below */
@@ -100,7 +110,7 @@ struct pd_adapter {
 	size_t fdmap_len;
 	struct pd_caller callers[PD_MAX_CALLERS];
 
-	/* Main thread only. */
+	/* Main thread only, or the thread holding clock_mu. */
 	struct pd_pkt *qhead, *qtail;
 	size_t qlen;
 	uint64_t last_read_ns;
@@ -140,14 +150,14 @@ static void quiesce(struct pd_adapter *a)
 	uint64_t deadline = 0;
 
 	for (;;) {
-		pid_t tids[PD_MAX_CALLERS], busy = 0;
+		pid_t tids[PD_MAX_CALLERS], busy = 0, self = pd_gettid();
 		int n = 0;
 
 		/* Look at the threads without holding our mutex: a thread waiting
 		 * for it would look asleep. */
 		pthread_mutex_lock(&a->mu);
 		for (int i = 0; i < PD_MAX_CALLERS; i++)
-			if (a->callers[i].phase != PD_IDLE)
+			if (a->callers[i].phase != PD_IDLE && a->callers[i].tid != self)
 				tids[n++] = a->callers[i].tid;
 		pthread_mutex_unlock(&a->mu);
 		for (int i = 0; i < n && !busy; i++)
@@ -352,6 +362,24 @@ static void advance_to(struct pd_adapter *a, uint64_t target)
 	}
 }
 
+/*
+ * A blocking call that starts after a delay (`+.01...0.011 connect(...)`)
+ * waits for its start time on packetdrill's system-call thread while the
+ * main thread sleeps until that thread has started the call: nobody would
+ * move the clock. So a thread other than the main one may move it, but only
+ * while the main thread sleeps outside the adapter's time paths (clock_mu
+ * taken here; the caller unlocks it).
+ */
+static bool other_thread_may_move_time(struct pd_adapter *a)
+{
+	if (pthread_mutex_trylock(&a->clock_mu))
+		return false;
+	if (pkt_thread_state(a->main_tid) == PKT_THREAD_SLEEPING)
+		return true;
+	pthread_mutex_unlock(&a->clock_mu);
+	return false;
+}
+
 static int pd_usleep(void *ud, useconds_t usec)
 {
 	struct pd_adapter *a = ud;
@@ -360,8 +388,14 @@ static int pd_usleep(void *ud, useconds_t usec)
 		errno = EINVAL;
 		return -1;
 	}
-	if (on_main_thread(a))
+	if (on_main_thread(a)) {
+		pthread_mutex_lock(&a->clock_mu);
 		advance_to(a, vnow(a) + (uint64_t)usec * 1000ULL);
+		pthread_mutex_unlock(&a->clock_mu);
+	} else if (other_thread_may_move_time(a)) {
+		advance_to(a, vnow(a) + (uint64_t)usec * 1000ULL);
+		pthread_mutex_unlock(&a->clock_mu);
+	}
 	return 0;
 }
 
@@ -376,6 +410,7 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 		return -1;
 	}
 	if (on_main_thread(a)) {
+		pthread_mutex_lock(&a->clock_mu);
 		now = vnow(a);
 		if (a->have_last_read && now <= a->last_read_ns) {
 			advance_to(a, a->last_read_ns + 1000);
@@ -383,17 +418,34 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 		}
 		a->last_read_ns = now;
 		a->have_last_read = true;
+		pthread_mutex_unlock(&a->clock_mu);
 	} else {
 		/* A call on this thread has returned and packetdrill reads its end
 		 * time: from now on the main thread may move the clock. */
 		pid_t tid = pd_gettid();
 
 		pthread_mutex_lock(&a->mu);
+		bool returned = false;
+
 		for (int i = 0; i < PD_MAX_CALLERS; i++)
-			if (a->callers[i].tid == tid && a->callers[i].phase == PD_RETURNED)
+			if (a->callers[i].tid == tid && a->callers[i].phase == PD_RETURNED) {
 				a->callers[i].phase = PD_IDLE;
-		now = vnow(a);
+				returned = true;
+			}
 		pthread_mutex_unlock(&a->mu);
+		now = vnow(a);
+		/* Spinning for a delayed blocking call's start: the clock must
+		 * move when read, as on the main thread. (A call's end time is
+		 * read as it is.) */
+		if (!returned && other_thread_may_move_time(a)) {
+			if (a->have_last_read && now <= a->last_read_ns) {
+				advance_to(a, a->last_read_ns + 1000);
+				now = vnow(a);
+			}
+			a->last_read_ns = now;
+			a->have_last_read = true;
+			pthread_mutex_unlock(&a->clock_mu);
+		}
 	}
 	usec = PD_EPOCH_USEC + (long long)(now / 1000);
 	if (tv) {
@@ -405,7 +457,7 @@ static int pd_gettimeofday(void *ud, struct timeval *tv, struct timezone *tz)
 	return 0;
 }
 
-static int pd_netdev_send(void *ud, const void *buf, size_t count)
+static int netdev_send(void *ud, const void *buf, size_t count)
 {
 	struct pd_adapter *a = ud;
 
@@ -429,13 +481,18 @@ static int pd_netdev_send(void *ud, const void *buf, size_t count)
 		}
 	}
 	drain(a);   /* what was sent before this packet came in */
-	if (ust_pipe_inject(a->dev, buf, count) < 0)
+	if (ust_pipe_inject(a->dev, buf, count) < 0) {
+		/* packetdrill prints no reason of its own for a failed send. */
+		fprintf(stderr, PD_NAME ": cannot inject a %zu-byte packet into the stack: %s%s\n",
+			count, strerror(errno), errno == EMSGSIZE ? " (larger than ustack's packet "
+			"buffers: an inbound segment must fit the device MTU)" : "");
 		return -1;
+	}
 	drain(a);
 	return 0;
 }
 
-static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time_usecs)
+static int netdev_receive(void *ud, void *buf, size_t *count, long long *time_usecs)
 {
 	struct pd_adapter *a = ud;
 	uint64_t deadline;
@@ -476,6 +533,28 @@ static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time
 			next = now + PD_TICK_NS;
 		advance_to(a, next < deadline ? next : deadline);
 	}
+}
+
+static int pd_netdev_send(void *ud, const void *buf, size_t count)
+{
+	struct pd_adapter *a = ud;
+	int ret;
+
+	pthread_mutex_lock(&a->clock_mu);
+	ret = netdev_send(ud, buf, count);
+	pthread_mutex_unlock(&a->clock_mu);
+	return ret;
+}
+
+static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time_usecs)
+{
+	struct pd_adapter *a = ud;
+	int ret;
+
+	pthread_mutex_lock(&a->clock_mu);
+	ret = netdev_receive(ud, buf, count, time_usecs);
+	pthread_mutex_unlock(&a->clock_mu);
+	return ret;
 }
 
 /* ---- socket calls ------------------------------------------------------- */
@@ -544,9 +623,24 @@ static int pd_connect(void *ud, int fd, const struct sockaddr *addr, socklen_t l
 	return PD_CALL(a, ust_connect(a->st, ufd(a, fd), addr, len));
 }
 
+/* The kernel checks a user pointer when it copies; ustack's API trusts its
+ * caller, so a script's NULL buffer (syscall_bad_arg tests) is answered
+ * here with the kernel's EFAULT instead of a crash. An unknown descriptor
+ * still gets ustack's EBADF. */
+static bool null_buf(struct pd_adapter *a, int fd, const void *buf, size_t len)
+{
+	if (buf || !len || ufd(a, fd) < 0)
+		return false;
+	errno = EFAULT;
+	return true;
+}
+
 static ssize_t pd_read(void *ud, int fd, void *buf, size_t count)
 {
 	struct pd_adapter *a = ud;
+
+	if (null_buf(a, fd, buf, count))
+		return -1;
 
 	return PD_CALL(a, ust_read(a->st, ufd(a, fd), buf, count));
 }
@@ -555,6 +649,9 @@ static ssize_t pd_recv(void *ud, int fd, void *buf, size_t len, int flags)
 {
 	struct pd_adapter *a = ud;
 
+	if (null_buf(a, fd, buf, len))
+		return -1;
+
 	return PD_CALL(a, ust_recv(a->st, ufd(a, fd), buf, len, flags));
 }
 
@@ -562,12 +659,18 @@ static ssize_t pd_write(void *ud, int fd, const void *buf, size_t count)
 {
 	struct pd_adapter *a = ud;
 
+	if (null_buf(a, fd, buf, count))
+		return -1;
+
 	return PD_CALL(a, ust_write(a->st, ufd(a, fd), buf, count));
 }
 
 static ssize_t pd_send(void *ud, int fd, const void *buf, size_t len, int flags)
 {
 	struct pd_adapter *a = ud;
+
+	if (null_buf(a, fd, buf, len))
+		return -1;
 
 	return PD_CALL(a, ust_send(a->st, ufd(a, fd), buf, len, flags));
 }
@@ -809,32 +912,78 @@ static int pd_poll(void *ud, struct pollfd *fds, nfds_t nfds, int timeout_ms)
 }
 
 /* Not in ustack: "function not implemented". */
-static int pd_ioctl(void *ud, int fd, unsigned long request, ...)
+/* Bytes ready to read, for SIOCINQ: ustack has no ioctl, so they are
+ * counted by peeking at most the receive buffer's worth (the most a socket
+ * can hold). A listener gets Linux's EINVAL. */
+static int inq(struct pd_adapter *a, int u, int *out)
 {
-	(void)ud; (void)fd; (void)request;
-	errno = ENOSYS;
-	return -1;
+	int listening = 0, rcvbuf = 0;
+	socklen_t len = sizeof(int);
+	unsigned char *buf;
+	ssize_t n;
+
+	if (ust_getsockopt(a->st, u, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+		return -1;
+	if (listening) {
+		errno = EINVAL;
+		return -1;
+	}
+	len = sizeof(int);
+	if (ust_getsockopt(a->st, u, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) < 0)
+		return -1;
+	if (rcvbuf <= 0 || !(buf = malloc((size_t)rcvbuf))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = ust_recv(a->st, u, buf, (size_t)rcvbuf, MSG_PEEK | MSG_DONTWAIT);
+	free(buf);
+	*out = n > 0 ? (int)n : 0;   /* nothing queued, EOF, or not connected */
+	return 0;
 }
 
+static int pd_ioctl(void *ud, int fd, unsigned long request, ...)
+{
+	struct pd_adapter *a = ud;
+	va_list ap;
+	int *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, int *);
+	va_end(ap);
+	if (request != SIOCINQ) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!arg) {
+		errno = EFAULT;
+		return -1;
+	}
+	return PD_CALL(a, inq(a, ufd(a, fd), arg));
+}
+
+/* An epoll instance is a ustack descriptor like a socket, so it gets a
+ * kernel placeholder too; the events' data (the script's fd=N) is the
+ * caller's and passes through untouched. */
 static int pd_epoll_create(void *ud, int size)
 {
-	(void)ud; (void)size;
-	errno = ENOSYS;
-	return -1;
+	struct pd_adapter *a = ud;
+	int u = PD_CALL(a, ust_epoll_create(a->st, size));
+
+	return u < 0 ? -1 : fd_publish(a, u);
 }
 
 static int pd_epoll_ctl(void *ud, int epfd, int op, int fd, struct epoll_event *ev)
 {
-	(void)ud; (void)epfd; (void)op; (void)fd; (void)ev;
-	errno = ENOSYS;
-	return -1;
+	struct pd_adapter *a = ud;
+
+	return PD_CALL(a, ust_epoll_ctl(a->st, ufd(a, epfd), op, ufd(a, fd), ev));
 }
 
 static int pd_epoll_wait(void *ud, int epfd, struct epoll_event *evs, int max, int timeout_ms)
 {
-	(void)ud; (void)epfd; (void)evs; (void)max; (void)timeout_ms;
-	errno = ENOSYS;
-	return -1;
+	struct pd_adapter *a = ud;
+
+	return PD_CALL(a, ust_epoll_wait(a->st, ufd(a, epfd), evs, max, timeout_ms));
 }
 
 static int pd_pipe(void *ud, int pipefd[2])
@@ -962,6 +1111,9 @@ static int parse_flags(const char *flags, struct pd_config *cfg,
 		} else if (!strcmp(key, "pcap")) {
 			free(cfg->pcap);
 			cfg->pcap = strdup(val);
+		} else if (!strcmp(key, "script")) {
+			free(cfg->script);
+			cfg->script = strdup(val);
 		} else {
 			struct pd_sysctl *s = realloc(*sysctls, (*nsysctls + 1) * sizeof(*s));
 
@@ -1018,6 +1170,11 @@ static int stack_setup(struct pd_adapter *a, const struct pd_sysctl *sysctls, si
 		fprintf(stderr, PD_NAME ": cannot add the default route: %s\n", strerror(errno));
 		return -1;
 	}
+	/* The script's own settings first: --so_flags on the command line
+	 * override them. script= (empty) reads no script. */
+	if (!(a->cfg.script && !*a->cfg.script) &&
+	    pd_script_apply(a->st, a->cfg.script, a->cfg.trace) < 0)
+		bad = 1;
 	for (size_t i = 0; i < n; i++) {
 		if (!sysctls[i].name || !sysctls[i].value) {
 			bad = 1;
@@ -1060,7 +1217,9 @@ static void pd_free(void *ud)
 	}
 	free(a->fdmap);
 	free(a->cfg.pcap);
+	free(a->cfg.script);
 	pthread_mutex_destroy(&a->mu);
+	pthread_mutex_destroy(&a->clock_mu);
 	free(a);
 }
 
@@ -1078,7 +1237,9 @@ void packetdrill_interface_init(const char *flags, struct packetdrill_interface 
 		abort();
 	}
 	pthread_mutex_init(&a->mu, NULL);
+	pthread_mutex_init(&a->clock_mu, NULL);
 	a->main_thread = pthread_self();
+	a->main_tid = pd_gettid();
 	inet_pton(AF_INET, "192.168.0.2", &a->cfg.local_ip);
 	a->cfg.prefixlen = 16;
 	a->cfg.mtu = 1500;

@@ -2,13 +2,8 @@
  * What a script configures outside its events: `--name=value` option lines
  * (packetdrill's config.c names; the runner's command line overrides them)
  * and shell commands. The stack has no shell: the commands packetdrill
- * scripts use to set sysctls are recognised and applied with
- * ust_sysctl_write(), and anything else is refused:
- *
- *   sysctl [-q] [-w] [-e] NAME=VALUE [NAME=VALUE ...]   (NAME with . or /)
- *   echo VALUE > /proc/sys/net/ipv4/NAME
- *
- * several of them joined by `;`, `&&` or newlines. Values may be quoted.
+ * scripts use to set sysctls (shell.h) are applied with ust_sysctl_write(),
+ * and anything else is refused.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "run.h"
+#include "shell.h"
 #include "ustack/ustack.h"
-
-#define MAX_WORDS 32
 
 /* Options packetdrill knows that mean nothing here (no wire mode, no
  * gateway, no code, no .so) are accepted and ignored. */
@@ -129,40 +123,7 @@ int pkt_run_options(struct pkt_run *r, char *msg, size_t cap)
 	return 0;
 }
 
-/* --- shell commands ---------------------------------------------------- */
-
-/* Splits one command into words in place: blanks separate, quotes group. */
-static int split_words(char *s, char **w, int max)
-{
-	int n = 0;
-
-	while (*s) {
-		char *out;
-		char q = 0;
-
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			break;
-		if (n == max)
-			return -E2BIG;
-		w[n++] = out = s;
-		for (; *s && (q || (*s != ' ' && *s != '\t')); s++) {
-			if (!q && (*s == '"' || *s == '\''))
-				q = *s;
-			else if (q && *s == q)
-				q = 0;
-			else
-				*out++ = *s;
-		}
-		if (q)
-			return -EINVAL;
-		if (*s)
-			s++;
-		*out = '\0';
-	}
-	return n;
-}
+/* --- shell commands (parsed by shell.c) ------------------------------- */
 
 /* Linux mechanisms ustack does not have (tail loss probe, F-RTO,
  * autocorking) and the one congestion control it has (reno): a script may
@@ -173,11 +134,10 @@ static const struct { const char *name, *value; } linux_only_off[] = {
 	{ "net.ipv4.tcp_autocorking", "0" }, { "net.ipv4.tcp_congestion_control", "reno" },
 };
 
-static int sysctl_set(struct pkt_run *r, char *name, const char *value, char *msg, size_t cap)
+static int sysctl_set(void *ctx, const char *name, const char *value, char *msg, size_t cap)
 {
-	for (char *c = name; *c; c++)
-		if (*c == '/')
-			*c = '.';
+	struct pkt_run *r = ctx;
+
 	for (size_t i = 0; i < sizeof(linux_only_off) / sizeof(linux_only_off[0]); i++) {
 		const char *full = linux_only_off[i].name;
 
@@ -200,97 +160,17 @@ static int sysctl_set(struct pkt_run *r, char *name, const char *value, char *ms
 	return -1;
 }
 
-static int run_sysctl(struct pkt_run *r, char **w, int n, char *msg, size_t cap)
+static int unsupported(void *ctx, const char *cmd, char *msg, size_t cap)
 {
-	int set = 0;
-
-	for (int i = 1; i < n; i++) {
-		char *eq = strchr(w[i], '=');
-
-		if (w[i][0] == '-' && !eq && strspn(w[i] + 1, "qwe") == strlen(w[i] + 1))
-			continue;
-		if (!eq || eq == w[i])
-			return snprintf(msg, cap, "unsupported sysctl argument '%s' (only "
-					"NAME=VALUE settings)", w[i]), -1;
-		*eq = '\0';
-		if (sysctl_set(r, w[i], eq + 1, msg, cap))
-			return -1;
-		set++;
-	}
-	if (!set)
-		return snprintf(msg, cap, "sysctl without NAME=VALUE"), -1;
-	return 0;
-}
-
-/* echo VALUE... > /proc/sys/NAME (the > may touch the path). */
-static int run_echo(struct pkt_run *r, char **w, int n, char *msg, size_t cap)
-{
-	char value[256] = "";
-	const char *path = NULL;
-	size_t len = 0;
-
-	for (int i = 1; i < n; i++) {
-		if (w[i][0] == '>') {
-			path = w[i][1] ? w[i] + 1 : (i + 1 < n ? w[i + 1] : NULL);
-			if (i + (w[i][1] ? 1 : 2) != n)
-				path = NULL;
-			break;
-		}
-		len += (size_t)snprintf(value + len, sizeof(value) - len, "%s%s",
-					len ? " " : "", w[i]);
-		if (len >= sizeof(value))
-			return snprintf(msg, cap, "echo: value too long"), -1;
-	}
-	if (!path || strncmp(path, "/proc/sys/", 10))
-		return -ENOENT;
-	return sysctl_set(r, (char *)path + 10, value, msg, cap);
-}
-
-static int run_one(struct pkt_run *r, char *cmd, const char *whole, char *msg, size_t cap)
-{
-	char *w[MAX_WORDS];
-	int n = split_words(cmd, w, MAX_WORDS);
-
-	if (n == 0)
-		return 0;
-	if (n > 0 && !strcmp(w[0], "sysctl"))
-		return run_sysctl(r, w, n, msg, cap);
-	if (n > 0 && !strcmp(w[0], "echo")) {
-		int ret = run_echo(r, w, n, msg, cap);
-
-		if (ret != -ENOENT)
-			return ret;
-	}
+	(void)ctx;
 	snprintf(msg, cap, "unsupported shell command `%s` (ustack's runner applies only "
-		 "`sysctl [-q] [-w] NAME=VALUE` and `echo VALUE > /proc/sys/...`)", whole);
+		 "`sysctl [-q] [-w] NAME=VALUE` and `echo VALUE > /proc/sys/...`)", cmd);
 	return -1;
 }
 
 int pkt_run_shell(struct pkt_run *r, const char *cmd, char *msg, size_t cap)
 {
-	size_t len = strlen(cmd);
-	char *buf = malloc(len + 1), *p;
-	int ret;
+	const struct pkt_shell_ops ops = { .sysctl = sysctl_set, .other = unsupported, .ctx = r };
 
-	if (!buf)
-		return snprintf(msg, cap, "out of memory"), -1;
-	memcpy(buf, cmd, len + 1);
-	for (p = buf;;) {
-		size_t k = strcspn(p, ";&\n");
-		char end = p[k];
-		bool amp = end == '&';
-
-		if (amp && p[k + 1] != '&') {
-			snprintf(msg, cap, "unsupported shell command `%s` (background jobs)", cmd);
-			ret = -1;
-			break;
-		}
-		p[k] = '\0';
-		ret = run_one(r, p, cmd, msg, cap);
-		if (ret || !end)
-			break;
-		p += k + 1 + (amp ? 1 : 0);
-	}
-	free(buf);
-	return ret;
+	return pkt_shell_parse(cmd, &ops, msg, cap);
 }
