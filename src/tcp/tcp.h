@@ -151,7 +151,11 @@ bool tcp_paws_reject(const struct ust_tcp *tcp, uint32_t ts_recent, uint32_t ts_
 uint32_t tcp_fin_time(const struct ust_sock *sk);
 
 /* --- tcp_ack.c ------------------------------------------------------------ */
-/* tcp_ack: >0 acceptable, 0 old (ignored), <0 invalid. */
+/* tcp_ack: >0 it moved us on, 0 an old ACK (the segment's text still
+ * counts), <0 invalid: TCP_ACK_TOO_OLD (a challenge ACK went out) or
+ * TCP_ACK_UNSENT (it acknowledges what we never sent). */
+#define TCP_ACK_TOO_OLD (-1)
+#define TCP_ACK_UNSENT  (-2)
 int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg);
 
 /* --- tcp_rcv.c, tcp_ofo.c: the receiver ---------------------------------- */

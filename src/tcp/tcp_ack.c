@@ -195,12 +195,12 @@ int tcp_ack(struct ust_sock *sk, struct tcp_seg *seg)
 		if (before(ack, sk->snd_una - sk->max_window)) {
 			if (sk->sk_state != TCP_SYN_RECV)
 				tcp_send_challenge_ack(sk);
-			return -1;
+			return TCP_ACK_TOO_OLD;
 		}
 		return 0;
 	}
 	if (after(ack, sk->snd_nxt))
-		return -1;
+		return TCP_ACK_UNSENT;
 	sk->newly_lost = 0;
 	win_update = tcp_ack_update_window(sk, seg);
 	if (after(ack, sk->snd_una)) {

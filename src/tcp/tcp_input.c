@@ -419,14 +419,20 @@ int tcp_rcv_state_process(struct ust_sock *sk, struct tcp_seg *seg)
 		return 0;
 	if (!tcp_validate_incoming(sk, seg))
 		return 0;
-	acceptable = tcp_ack(sk, seg) > 0;
-	if (!acceptable) {
-		if (sk->sk_state == TCP_SYN_RECV)
-			return 1;             /* C-4: an unacceptable ACK here gets a RST */
-		tcp_send_challenge_ack(sk);
+	acceptable = tcp_ack(sk, seg);
+	if (acceptable <= 0 && sk->sk_state == TCP_SYN_RECV)
+		return 1;                     /* C-4: an unacceptable ACK here gets a RST */
+	if (acceptable < 0) {
+		/* Dropped; an ACK of unsent data is answered with a challenge
+		 * ACK (tcp_ack already sent one for an ACK far too old). */
+		if (acceptable == TCP_ACK_UNSENT)
+			tcp_send_challenge_ack(sk);
 		return 0;
 	}
-	if (seg_has_ts(sk, seg) && !after(seg->seq, sk->rcv_wup))
+	/* An old ACK (below SND.UNA, within the window) is no reason to drop
+	 * the segment: its data and FIN are still processed, as Linux does;
+	 * only the timestamp is not taken from it. */
+	if (acceptable > 0 && seg_has_ts(sk, seg) && !after(seg->seq, sk->rcv_wup))
 		tcp_store_ts_recent(sk, seg);
 	sk->icsk_probes_out = 0;
 	sk->rcv_tstamp = tcp_time_ms(sk->tcp);
