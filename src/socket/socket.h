@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "tcp/tcp.h"
 
 #define UST_FD_BASE 3
@@ -95,5 +96,7 @@ void ust_sock_put_after_wait(struct ust_sockets *s, struct ust_sock *sk);
 
 /* readiness (poll.c) */
 short ust_tcp_poll(const struct ust_sock *sk);
+/* getsockopt(TCP_INFO) in Linux's struct tcp_info layout (tcp_info.c). */
+int tcp_getsockopt_info(const struct ust_sock *sk, void *val, socklen_t *len);
 
 #endif

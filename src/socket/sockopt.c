@@ -26,6 +26,7 @@
 #define UST_TCP_DEFER_ACCEPT 9
 #define UST_TCP_QUICKACK 12
 #define UST_TCP_CONGESTION 13
+#define UST_TCP_INFO 11
 #define TCP_CA_NAME_MAX 16
 
 #define SOCK_MIN_RCVBUF 2304      /* 2 * (2048 + sizeof(struct sk_buff)) on 64-bit */
@@ -430,6 +431,8 @@ int ust_getsockopt(struct ust_stack *st, int fd, int level, int name, void *val,
 		err = sol_socket_get(sk, name, val, len);
 	else if (level == IPPROTO_TCP && name == UST_TCP_CONGESTION)
 		err = tcp_get_congestion_control(sk, val, len);
+	else if (level == IPPROTO_TCP && name == UST_TCP_INFO)
+		err = tcp_getsockopt_info(sk, val, len);
 	else if (level == IPPROTO_TCP)
 		err = sol_tcp_get(st, sk, name, val, len);
 	else
