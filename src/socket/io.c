@@ -181,15 +181,12 @@ static ssize_t recv_iov(struct ust_stack *st, int fd, const struct iovec *iov, i
 		}
 		len += iov[i].iov_len;
 	}
-	pthread_mutex_lock(s->lock);
-	ust_core_update_now(s->tcp->core);
+	ust_sockets_enter(st);
 	sk = ust_fd_get(s, fd);
 	ret = sk ? tcp_recvmsg(s, sk, &d, len, flags) : -EBADF;
 	if (sk)
 		ust_sock_put_after_wait(s, sk);
-	if (s->evloop)   /* a send or read may have armed an earlier timer */
-		ust_evloop_check(s->evloop);
-	pthread_mutex_unlock(s->lock);
+	ust_sockets_unlock(s);
 	if (ret < 0) {
 		errno = (int)-ret;
 		return -1;
@@ -299,15 +296,12 @@ static ssize_t send_common(struct ust_stack *st, int fd, const struct iovec *iov
 		errno = EINVAL;
 		return -1;
 	}
-	pthread_mutex_lock(s->lock);
-	ust_core_update_now(s->tcp->core);
+	ust_sockets_enter(st);
 	sk = ust_fd_get(s, fd);
 	ret = sk ? tcp_send_iov(s, sk, iov, iovcnt, flags) : -EBADF;
 	if (sk)
 		ust_sock_put_after_wait(s, sk);
-	if (s->evloop)   /* a send or read may have armed an earlier timer */
-		ust_evloop_check(s->evloop);
-	pthread_mutex_unlock(s->lock);
+	ust_sockets_unlock(s);
 	if (ret < 0) {
 		errno = (int)-ret;
 		return -1;

@@ -23,11 +23,16 @@ struct ust_sockets *ust_sockets_enter(struct ust_stack *st)
 	return s;
 }
 
-int ust_sockets_leave(struct ust_sockets *s, int ret)
+void ust_sockets_unlock(struct ust_sockets *s)
 {
 	if (s->evloop)
 		ust_evloop_check(s->evloop);
 	pthread_mutex_unlock(s->lock);
+}
+
+int ust_sockets_leave(struct ust_sockets *s, int ret)
+{
+	ust_sockets_unlock(s);
 	if (ret < 0) {
 		errno = -ret;
 		return -1;

@@ -48,10 +48,12 @@ int ust_sockets_init(struct ust_sockets *s, struct ust_tcp *tcp, pthread_mutex_t
 void ust_sockets_destroy(struct ust_sockets *s);
 
 /* Every public socket and epoll call (socket.c): enter takes the stack lock
- * and reads the clock once; leave lets the event fd re-arm for timers the
- * call may have moved, unlocks, and turns a negative ret into -1 and errno. */
+ * and reads the clock once; unlock lets the event fd re-arm for timers the
+ * call may have moved and unlocks; leave also turns a negative ret into -1
+ * and errno (calls returning a byte count use unlock and do that themselves). */
 struct ust_stack;
 struct ust_sockets *ust_sockets_enter(struct ust_stack *st);
+void ust_sockets_unlock(struct ust_sockets *s);
 int ust_sockets_leave(struct ust_sockets *s, int ret);
 
 /* fd table (fdtable.c) */

@@ -276,12 +276,10 @@ static int tcp_set_congestion_control(struct ust_sock *sk, const void *val, sock
 
 int ust_setsockopt(struct ust_stack *st, int fd, int level, int name, const void *val, socklen_t len)
 {
-	pthread_mutex_t *lock = ust_stack_sockets(st)->lock;
-	struct ust_sock *sk;
+	struct ust_sockets *s = ust_sockets_enter(st);
+	struct ust_sock *sk = ust_fd_get(s, fd);
 	int err;
 
-	pthread_mutex_lock(lock);
-	sk = ust_fd_get(ust_stack_sockets(st), fd);
 	if (!sk)
 		err = -EBADF;
 	else if (level == SOL_SOCKET)
@@ -292,12 +290,8 @@ int ust_setsockopt(struct ust_stack *st, int fd, int level, int name, const void
 		err = sol_tcp_set(sk, name, val, len);
 	else
 		err = -ENOPROTOOPT;
-	pthread_mutex_unlock(lock);
-	if (err) {
-		errno = -err;
-		return -1;
-	}
-	return 0;
+	/* TCP_NODELAY or uncorking may have sent and armed a timer. */
+	return ust_sockets_leave(s, err);
 }
 
 static int put_value(void *val, socklen_t *len, const void *v, size_t vlen)
@@ -419,12 +413,10 @@ static int tcp_get_congestion_control(const struct ust_sock *sk, void *val, sock
 
 int ust_getsockopt(struct ust_stack *st, int fd, int level, int name, void *val, socklen_t *len)
 {
-	pthread_mutex_t *lock = ust_stack_sockets(st)->lock;
-	struct ust_sock *sk;
+	struct ust_sockets *s = ust_sockets_enter(st);
+	struct ust_sock *sk = ust_fd_get(s, fd);
 	int err;
 
-	pthread_mutex_lock(lock);
-	sk = ust_fd_get(ust_stack_sockets(st), fd);
 	if (!sk)
 		err = -EBADF;
 	else if (level == SOL_SOCKET)
@@ -437,10 +429,5 @@ int ust_getsockopt(struct ust_stack *st, int fd, int level, int name, void *val,
 		err = sol_tcp_get(st, sk, name, val, len);
 	else
 		err = -ENOPROTOOPT;
-	pthread_mutex_unlock(lock);
-	if (err) {
-		errno = -err;
-		return -1;
-	}
-	return 0;
+	return ust_sockets_leave(s, err);
 }
