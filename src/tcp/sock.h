@@ -114,6 +114,9 @@ struct request_sock {
 	int ir_iif;                       /* the device the SYN came in on */
 };
 
+/* The design's bound (Linux's is 312 bytes); checked where it is defined. */
+_Static_assert(sizeof(struct request_sock) <= 128, "a request sock stays within 128 bytes");
+
 #define ireq_loc_addr __req_common.skc_rcv_saddr
 #define ireq_rmt_addr __req_common.skc_daddr
 #define ireq_rmt_port __req_common.skc_dport
@@ -272,6 +275,9 @@ struct ust_sock {
 	uint32_t rcv_rtt_us;              /* receiver RTT estimate << 3, 0 = none */
 	uint32_t rcv_rtt_seq, rcv_rtt_time, rcv_rtt_last_tsecr;
 };
+
+/* The design's bound without buffers (Linux's is 2304 bytes). */
+_Static_assert(sizeof(struct ust_sock) <= 1024, "a socket stays within 1 KiB without its buffers");
 
 #define inet_daddr     sk_common.skc_daddr
 #define inet_rcv_saddr sk_common.skc_rcv_saddr

@@ -13,8 +13,6 @@
 #include <string.h>
 #include "tcp/tcp_rcv.h"
 
-_Static_assert(sizeof(struct ust_sock) <= 1024, "a socket stays within 1 KiB without its buffers");
-
 /* --- data arrival -------------------------------------------------------- */
 
 /*

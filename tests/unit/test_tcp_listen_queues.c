@@ -37,15 +37,6 @@ static void handshake_ack(struct fx *f, uint16_t port, uint32_t isn)
 	fx_send(f, &ack);
 }
 
-/* Sizes the design promises: request socks <= 128 bytes (Linux: 312), sockets
- * <= 1 KiB without buffers (Linux: 2304). */
-static void test_object_sizes(void **state)
-{
-	(void)state;
-	assert_true(sizeof(struct request_sock) <= 128);
-	assert_true(sizeof(struct ust_sock) <= 1024);
-}
-
 /*
  * Rq-9, H-1: with listen(fd, 2) the accept queue holds 3 and the SYN queue 2.
  * Two peers connect; two more send SYNs; the first of those completes and
@@ -381,7 +372,6 @@ static void test_cookie_child_keeps_rcvbuf_window(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_object_sizes),
 		cmocka_unit_test(test_final_ack_on_full_accept_queue_keeps_request),
 		cmocka_unit_test(test_syn_on_full_accept_queue_dropped),
 		cmocka_unit_test(test_abort_on_overflow_resets),

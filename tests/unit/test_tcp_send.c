@@ -16,12 +16,6 @@
 #include <cmocka.h>
 #include "tcp_send_fixture.h"
 
-static void test_object_size_with_sender_state(void **state)
-{
-	(void)state;
-	assert_true(sizeof(struct ust_sock) <= 1024);
-}
-
 /* tcp_write_xmit: the initial window is 10 segments (TCP_INIT_CWND); the rest
  * waits in the queue. PSH only on the segment that ends the write. Each ACK
  * in slow start opens the window by what it acknowledged. */
@@ -357,7 +351,6 @@ static void test_tcp_congestion_option(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_object_size_with_sender_state),
 		cmocka_unit_test(test_initial_window_then_slow_start),
 		cmocka_unit_test(test_congestion_avoidance_adds_one_per_window),
 		cmocka_unit_test(test_sndbuf_bounds_queue_eagain_and_pollout),
