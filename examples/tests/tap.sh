@@ -9,36 +9,15 @@
 set -u
 bin=$1
 
-skip() { echo "skipped: $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip curl nc timeout sha256sum; do
-  command -v "$tool" >/dev/null 2>&1 || skip "no $tool"
-done
-
-ns="ust-ex-$$"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ust-ex.XXXXXX")
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-
-ip netns add "$ns" 2>"$tmp/err" || skip "cannot create a network namespace: $(cat "$tmp/err")"
+. "$(dirname "$0")/../../tests/interop/lib.sh"
+interop_setup ust-ex ip curl nc timeout sha256sum
 ip -n "$ns" link set lo up
 
 # start NAME ARGS...: run an example on TAP ustap0 and give the kernel's side an address.
 start() {
   local name=$1; shift
   ip netns exec "$ns" timeout -k 2 30 "$@" >"$tmp/out" 2>"$tmp/err" &
-  pid=$!
+  pid=$!; bg "$pid"
   for _ in $(seq 50); do
     ip -n "$ns" link show ustap0 >/dev/null 2>&1 && break
     sleep 0.1
@@ -50,7 +29,7 @@ start() {
 # stop NAME: SIGINT, exit 0, and the count of connections served.
 stop() {
   local want=$2 rc
-  kill -INT "$pid"; wait "$pid"; rc=$?; pid=
+  kill -INT "$pid"; wait "$pid"; rc=$?; forget "$pid"
   if [ $rc = 0 ] && grep -q "^$1: $want connections served$" "$tmp/out"; then
     ok "$1 stopped on SIGINT after $want connections"
   else

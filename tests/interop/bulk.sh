@@ -17,32 +17,11 @@ set -u
 bin=$1
 mb=${2:-100}
 
-skip() { echo "skipped: $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip curl python3 timeout sha256sum; do
-  command -v "$tool" >/dev/null 2>&1 || skip "no $tool"
-done
-
-ns="bk-bulk-$$"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ust-bulk.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-show() { sed 's/^/  | /' "$@"; }
+. "$(dirname "$0")/lib.sh"
+interop_setup bk-bulk ip curl python3 timeout sha256sum
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
 K=192.0.2.1 U=192.0.2.2
 
-ip netns add "$ns" 2>"$tmp/err" || skip "cannot create a network namespace: $(cat "$tmp/err")"
 ip -n "$ns" link set lo up
 mkdir -p "$tmp/www"
 head -c $((mb * 1000000)) /dev/urandom >"$tmp/www/big.bin"
@@ -54,14 +33,14 @@ capture() {
   td=
   command -v tcpdump >/dev/null 2>&1 || return 0
   ip netns exec "$ns" timeout 60 tcpdump -i "$1" -n -s 96 -U -w "$tmp/$2.pcap" 2>"$tmp/$2.td" &
-  pids+=($!); td=$!
+  td=$!; bg "$td"
   for _ in $(seq 50); do grep -q "listening on" "$tmp/$2.td" && return; sleep 0.1; done
   bad "tcpdump on $1 did not start"; show "$tmp/$2.td"
 }
 # check_capture NAME: malformed packets and expert errors fail; warnings are shown.
 check_capture() {
   [ -n "$td" ] || { echo "note: no tcpdump, nothing captured"; return; }
-  kill -INT "$td" 2>/dev/null; wait "$td" 2>/dev/null
+  kill -INT "$td" 2>/dev/null; wait "$td" 2>/dev/null; forget "$td"
   command -v tshark >/dev/null 2>&1 || { echo "note: no tshark, capture $1 not checked"; return; }
   local f="$tmp/$1.pcap" n mal errs
   # The payload is random and cut at 96 bytes: shown as bare data, so that
@@ -92,7 +71,7 @@ kernel_stats() {
 # (a) ustack sends: http_server creates bk-tap0 itself.
 ip netns exec "$ns" timeout -k 2 60 "$bin/http_server" --root "$tmp/www" --tap bk-tap0 --addr $U/24 \
   >"$tmp/a.out" 2>"$tmp/a.err" &
-srv=$!; pids+=($srv)
+srv=$!; bg "$srv"
 for _ in $(seq 50); do ip -n "$ns" link show bk-tap0 >/dev/null 2>&1 && break; sleep 0.1; done
 if ip -n "$ns" link set bk-tap0 up && ip -n "$ns" addr add $K/24 dev bk-tap0; then
   capture bk-tap0 a
@@ -108,7 +87,7 @@ if ip -n "$ns" link set bk-tap0 up && ip -n "$ns" addr add $K/24 dev bk-tap0; th
     bad "(a) curl <- http_server: status '$code', $size bytes in $secs s, sha256 $got"
   fi
   kernel_stats bk-tap0
-  kill -INT $srv; wait $srv; rc=$?
+  kill -INT $srv; wait $srv; rc=$?; forget "$srv"
   if [ $rc = 0 ] && grep -q '^http_server: 1 connections served$' "$tmp/a.out"; then
     ok "(a) http_server stopped on SIGINT after 1 connection"
   else
@@ -126,7 +105,7 @@ ip -n "$ns" link set bk-tap1 up
 ip -n "$ns" addr add $K/24 dev bk-tap1
 ip netns exec "$ns" timeout 60 python3 -u -m http.server --bind $K --directory "$tmp/www" 8000 \
   >"$tmp/py.out" 2>&1 &
-pids+=($!)
+bg "$!"
 for _ in $(seq 50); do grep -q "Serving HTTP" "$tmp/py.out" && break; sleep 0.1; done
 grep -q "Serving HTTP" "$tmp/py.out" || { bad "(b) python3 http.server did not start"; show "$tmp/py.out"; exit 1; }
 capture bk-tap1 b

@@ -9,27 +9,8 @@
 set -u
 ustack=$1
 
-skip() { echo "skipped: $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip timeout; do
-  command -v "$tool" >/dev/null 2>&1 || skip "no $tool"
-done
-
-ns="ust-cli-$$"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ust-cli.XXXXXX")
-serve_pid=
-cleanup() {
-  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
+. "$(dirname "$0")/lib.sh"
+interop_setup ust-cli ip timeout
 
 # expect_error CODE DESCRIPTION -- COMMAND...: exit CODE, exactly one line on stderr.
 expect_error() {
@@ -40,11 +21,9 @@ expect_error() {
     ok "$what: exit $got, '$(cat "$tmp/err")'"
   else
     bad "$what: exit $got (want $want), $lines lines on stderr (want 1)"
-    sed 's/^/  | /' "$tmp/err"
+    show "$tmp/err"
   fi
 }
-
-ip netns add "$ns" 2>"$tmp/err" || skip "cannot create a network namespace: $(cat "$tmp/err")"
 
 # (a) errors. The bad device is opened inside the namespace, so nothing is
 # created outside it even if a name were accepted.
@@ -69,14 +48,14 @@ fi
 # (b) HTTP from the kernel's side.
 ip netns exec "$ns" timeout -k 2 20 "$ustack" serve --tap ustap0 --addr 192.0.2.2/24 \
   --port 8080 --mode http --duration 8 --trace --pcap "$tmp/serve.pcap" >"$tmp/serve.out" 2>"$tmp/serve.err" &
-serve_pid=$!
+serve_pid=$!; bg "$serve_pid"
 up=0
 for _ in $(seq 50); do
   ip -n "$ns" link show ustap0 >/dev/null 2>&1 && { up=1; break; }
   sleep 0.1
 done
 if [ "$up" != 1 ]; then
-  bad "ustap0 did not appear within 5 s"; sed 's/^/  | /' "$tmp/serve.err"; exit 1
+  bad "ustap0 did not appear within 5 s"; show "$tmp/serve.err"; exit 1
 fi
 ip -n "$ns" link set lo up
 ip -n "$ns" link set ustap0 up
@@ -95,16 +74,15 @@ body=$(cat "$tmp/body" 2>/dev/null)
 if [ "$client_rc" = 0 ] && [ "$body" = "hello from ustack" ]; then
   ok "HTTP body is 'hello from ustack'"
 else
-  bad "HTTP client exit $client_rc, body '$body'"; sed 's/^/  | /' "$tmp/client.err"
+  bad "HTTP client exit $client_rc, body '$body'"; show "$tmp/client.err"
 fi
 
-wait "$serve_pid"; serve_rc=$?
-serve_pid=
+wait "$serve_pid"; serve_rc=$?; forget "$serve_pid"
 if [ "$serve_rc" = 0 ]; then ok "serve stopped by itself after --duration, exit 0"
-else bad "serve exit $serve_rc"; sed 's/^/  | /' "$tmp/serve.err"; fi
+else bad "serve exit $serve_rc"; show "$tmp/serve.err"; fi
 opens=$(awk '$1 == "TcpPassiveOpens" { print $2 }' "$tmp/serve.out")
 if [ "$opens" = 1 ]; then ok "TcpPassiveOpens 1"
-else bad "TcpPassiveOpens '$opens', want 1"; sed 's/^/  | /' "$tmp/serve.out"; fi
+else bad "TcpPassiveOpens '$opens', want 1"; show "$tmp/serve.out"; fi
 
 # --trace and --pcap: the trace went to stderr, the capture holds the exchange.
 if grep -q "tcp_set_state: .* LISTEN" "$tmp/serve.err"; then ok "--trace printed the stack's events"

@@ -15,32 +15,9 @@
 set -u
 ustack=$1
 
-skip() { echo "skipped: $*"; exit 0; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip timeout; do
-  command -v "$tool" >/dev/null 2>&1 || skip "no $tool"
-done
+. "$(dirname "$0")/lib.sh"
 # The kernel-side listeners are a few lines of python3 (no nc/socat needed).
-command -v python3 >/dev/null 2>&1 || skip "no python3 (for the kernel-side listeners)"
-
-ns="ust-connect-$$"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ust-connect.XXXXXX")
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "FAIL: $*"; fail=1; }
-show() { sed 's/^/  | /' "$@"; }
-
-ip netns add "$ns" 2>"$tmp/err" || skip "cannot create a network namespace: $(cat "$tmp/err")"
+interop_setup ust-connect ip timeout python3
 ip -n "$ns" link set lo up
 ip -n "$ns" tuntap add dev ustap0 mode tap 2>"$tmp/err" || skip "cannot create a TAP: $(cat "$tmp/err")"
 ip -n "$ns" link set ustap0 up
@@ -69,7 +46,7 @@ while True:
 PY
 listener() {
   ip netns exec "$ns" timeout 60 python3 "$tmp/listen.py" "$@" >"$tmp/l$1.out" 2>&1 &
-  pids+=($!)
+  bg "$!"
   for _ in $(seq 50); do
     grep -q listening "$tmp/l$1.out" 2>/dev/null && return 0
     sleep 0.1

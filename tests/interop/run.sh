@@ -22,28 +22,10 @@ set -u
 prog=$1
 mode=${2:-tap}
 
-skip() { echo "skipped: $*"; exit 0; }
 [ "$mode" = tap ] || [ "$mode" = tun ] || { echo "usage: run.sh PROG tap|tun"; exit 2; }
-[ "$(id -u)" = 0 ] || skip "needs root"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip tshark ping timeout sysctl; do
-  command -v "$tool" >/dev/null 2>&1 || skip "no $tool"
-done
-
-ns="ust-interop-$mode-$$"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ust-interop.XXXXXX")
+. "$(dirname "$0")/lib.sh"
+interop_setup "ust-interop-$mode" ip tshark ping timeout sysctl
 pcap="$tmp/$mode.pcap"
-cleanup() {
-  ip netns del "$ns" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-ip netns add "$ns" 2>"$tmp/err" || skip "cannot create a network namespace: $(cat "$tmp/err")"
-
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 echo "== $prog $mode in namespace $ns"
 timeout -k 2 30 ip netns exec "$ns" "$prog" "$mode" "$pcap" || bad "interop_tap exited with $?"
 
