@@ -1,4 +1,5 @@
-/* What the benchmarks share: clocks, this process's RSS, a kernel slab's object size. */
+/* What the benchmarks share: clocks, this process's RSS, a kernel slab's object
+ * size, and the stacks they measure. */
 #ifndef UST_BENCH_COMMON_H
 #define UST_BENCH_COMMON_H
 
@@ -7,6 +8,24 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "ustack/ustack.h"
+
+/* A stack on the virtual clock from 1 s, with fixed random choices, so every
+ * run measures the same packets; max_sockets 0 keeps the default. NULL on
+ * failure. */
+static inline struct ust_stack *bench_vstack(const char *name, uint64_t seed, uint32_t max_sockets)
+{
+	struct ust_stack_config cfg;
+
+	ust_stack_config_init(&cfg);
+	cfg.name = name;
+	cfg.clock = UST_CLOCK_VIRTUAL;
+	cfg.clock_start_ns = 1000000000ULL;
+	cfg.seed = seed;
+	if (max_sockets)
+		cfg.max_sockets = max_sockets;
+	return ust_stack_new(&cfg);
+}
 
 static inline uint64_t ts_ns(clockid_t id)
 {

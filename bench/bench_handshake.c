@@ -167,15 +167,8 @@ struct pair {
 
 static struct ust_stack *new_stack(const char *name, uint64_t seed)
 {
-	struct ust_stack_config cfg;
-	struct ust_stack *st;
+	struct ust_stack *st = bench_vstack(name, seed, 0);
 
-	ust_stack_config_init(&cfg);
-	cfg.name = name;
-	cfg.clock = UST_CLOCK_VIRTUAL;
-	cfg.clock_start_ns = 1000000000ULL;
-	cfg.seed = seed;
-	st = ust_stack_new(&cfg);
 	if (!st)
 		die("ust_stack_new");
 	return st;

@@ -173,17 +173,12 @@ struct ufx {
 
 static void ufx_init(struct ufx *f, enum flood_case c, uint32_t m)
 {
-	struct ust_stack_config cfg;
 	struct ust_route_config rc;
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(LOCAL_PORT) };
 	char v[32];
 	int backlog = c == CASE_OPEN ? (int)m : FLOOD_BACKLOG;
 
-	ust_stack_config_init(&cfg);
-	cfg.clock = UST_CLOCK_VIRTUAL;
-	cfg.clock_start_ns = 1000000000ULL;
-	cfg.seed = 7;
-	f->st = ust_stack_new(&cfg);
+	f->st = bench_vstack("flood", 7, 0);
 	if (!f->st || ust_pipe_create(f->st, UST_FRAMING_IP, 1500, &f->dev) ||
 	    ust_addr_add(f->st, f->dev, inet_addr(LOCAL_IP), 24))
 		die("stack");
