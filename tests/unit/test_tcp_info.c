@@ -67,10 +67,11 @@ static void test_tcp_info_of_a_connection_and_a_listener(void **state)
 	assert_int_equal(ti.tcpi_unacked, 0);
 	assert_int_equal(ti.tcpi_total_retrans, 0);
 	assert_int_equal(ti.tcpi_pmtu, 1500);
-	/* The SYN's 10 ms round trip: srtt 10 ms, RTO 200 ms + 4 x rttvar
-	 * floored at TCP_RTO_MIN (tcp_set_rto). */
+	/* The SYN's 10 ms round trip: srtt 10 ms, rttvar 5 ms; RTO = srtt +
+	 * rttvar floored at TCP_RTO_MIN, 10 + 200 ms (tcp_set_rto). */
 	assert_int_equal(ti.tcpi_rtt, 10000);
-	assert_true(ti.tcpi_rto >= 200000 && ti.tcpi_rto <= 300000);
+	assert_int_equal(ti.tcpi_rttvar, 5000);
+	assert_int_equal(ti.tcpi_rto, 210000);
 	assert_int_equal(ti.tcpi_snd_ssthresh, 0x7fffffff);
 
 	/* A short buffer gets the beginning. */
