@@ -78,7 +78,6 @@ struct ust_tcp {
 	struct ust_objpool tw_pool;
 	uint32_t tw_count;              /* live minisocks (tcp_max_tw_buckets) */
 	struct inet_tw_row tw_rows[2];  /* death rows: 60 s, other timeouts */
-	uint32_t tw_isn;                /* ISN for the SYN that reopened a TIME_WAIT (0 = none) */
 	/* close: the stack-wide RFC 5961 challenge ACK budget (tcp_challenge_ack_limit) */
 	uint32_t challenge_timestamp;   /* s */
 	uint32_t challenge_count;       /* left in that second */
@@ -96,6 +95,8 @@ struct tcp_seg {
 	uint32_t seq, end_seq, ack_seq; /* end_seq counts SYN and FIN */
 	int iif;
 	uint8_t tos;
+	uint32_t tw_isn;                /* a SYN that reopened a TIME_WAIT tuple: our
+					 * ISN for it, else 0 (TCP_SKB_CB's tcp_tw_isn) */
 };
 
 #define tcp_flag(seg, f) (((seg)->th.flags & (f)) != 0)

@@ -95,22 +95,24 @@ static int parse_segment(struct ust_tcp *tcp, struct tcp_seg *seg, struct ust_pk
 }
 
 /*
- * tcp_v4_rcv's do_time_wait: the minisock's verdict. Returns false only for
- * a SYN that may open a new connection on the tuple and a listener to take it:
- * the minisock is gone and the SYN goes to the listener with tw_isn set.
+ * tcp_v4_rcv's do_time_wait: the minisock's verdict. Returns the listener
+ * only for a SYN that may open a new connection on the tuple: the minisock is
+ * gone and the SYN goes to that listener with seg->tw_isn set. NULL: handled.
  */
-static bool tcp_v4_rcv_timewait(struct ust_tcp *tcp, struct inet_timewait_sock *tw, struct tcp_seg *seg)
+static struct ust_sock *tcp_v4_rcv_timewait(struct ust_tcp *tcp, struct inet_timewait_sock *tw,
+					    struct tcp_seg *seg)
 {
-	uint32_t isn = 0;
+	struct ust_sock *lsk;
 
-	switch (tcp_timewait_state_process(tcp, tw, seg, &isn)) {
+	switch (tcp_timewait_state_process(tcp, tw, seg, &seg->tw_isn)) {
 	case TCP_TW_SYN:
-		if (__inet_lookup_listener(&tcp->hashinfo, seg->saddr, seg->th.sport, seg->daddr,
-					   ntohs(seg->th.dport), seg->iif)) {
+		lsk = __inet_lookup_listener(&tcp->hashinfo, seg->saddr, seg->th.sport, seg->daddr,
+					     ntohs(seg->th.dport), seg->iif);
+		if (lsk) {
 			inet_twsk_kill(tcp, tw);
-			tcp->tw_isn = isn;
-			return false;
+			return lsk;
 		}
+		seg->tw_isn = 0;
 		/* No listener: the SYN is answered like any other stray segment. */
 		tcp_v4_timewait_ack(tcp, tw, seg);
 		break;
@@ -124,7 +126,7 @@ static bool tcp_v4_rcv_timewait(struct ust_tcp *tcp, struct inet_timewait_sock *
 	case TCP_TW_SUCCESS:
 		break;
 	}
-	return true;
+	return NULL;
 }
 
 int tcp_v4_rcv(struct ust_tcp *tcp, struct ust_pkt *pkt, ust_be32 saddr, ust_be32 daddr, int iif, uint8_t tos)
@@ -155,7 +157,8 @@ lookup:
 	if (skc && skc->skc_state == TCP_TIME_WAIT) {
 		if (ust_trace_on(&tcp->core->trace))
 			trace_in(tcp, &seg, "TIME_WAIT minisock in ehash");
-		if (tcp_v4_rcv_timewait(tcp, tw_from_common(skc), &seg))
+		sk = tcp_v4_rcv_timewait(tcp, tw_from_common(skc), &seg);
+		if (!sk)
 			goto discard;
 		goto listener;    /* a SYN reopening the tuple; the minisock is gone */
 	}
@@ -166,13 +169,12 @@ lookup:
 		tcp_v4_do_rcv(sk, &seg);
 		goto discard;
 	}
-listener:
 	sk = __inet_lookup_listener(h, saddr, seg.th.sport, daddr, ntohs(seg.th.dport), iif);
+listener:
 	if (sk) {
 		if (ust_trace_on(&tcp->core->trace))
 			trace_in(tcp, &seg, "listener in lhash2");
 		tcp_v4_do_rcv(sk, &seg);
-		tcp->tw_isn = 0;
 		goto discard;
 	}
 	/* L-3: no socket. */
@@ -291,9 +293,6 @@ int tcp_v4_conn_request(struct ust_sock *lsk, struct tcp_seg *seg)
 	struct request_sock *req;
 	struct ust_rtable rt;
 	bool want_cookie = false;
-	uint32_t tw_isn = tcp->tw_isn;
-
-	tcp->tw_isn = 0;
 	if (sc->tcp_syncookies == 2 || inet_csk_reqsk_queue_is_full(lsk)) {
 		want_cookie = tcp_syn_flood_action(lsk);
 		if (!want_cookie)
@@ -335,7 +334,7 @@ int tcp_v4_conn_request(struct ust_sock *lsk, struct tcp_seg *seg)
 		return 0;
 	}
 	/* A SYN that reopened a TIME_WAIT tuple starts past the old connection. */
-	req->snt_isn = tw_isn ? tw_isn : st.seq;
+	req->snt_isn = seg->tw_isn ? seg->tw_isn : st.seq;
 	inet_csk_reqsk_queue_hash_add(lsk, req, TCP_TIMEOUT_INIT);
 	req->snt_synack = tcp_time_ms(tcp);
 	tcp_send_synack(req, &rt, false);
