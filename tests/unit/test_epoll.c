@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "socket/socket.h"
 #include "stack.h"
@@ -390,6 +391,27 @@ static void *do_wait(void *arg)
 	return NULL;
 }
 
+static bool asleep(struct conn *k)
+{
+	uint32_t n;
+
+	ust_stack_lock(k->s);
+	n = ep_waiters(ust_stack_sockets(k->s), k->ep);
+	ust_stack_unlock(k->s);
+	return n > 0;
+}
+
+/* Waits (real time, up to 10 s) until the waiter sleeps in ust_epoll_wait.
+ * Only then may the virtual clock move: a thread the scheduler starts late
+ * would otherwise find its timeout already passed, or sleep with nobody
+ * left to drive the clock. */
+static void wait_asleep(struct conn *k)
+{
+	for (int i = 0; i < 100000 && !asleep(k); i++)
+		usleep(100);
+	assert_true(asleep(k));
+}
+
 static void test_blocking_wait_woken_by_data(void **state)
 {
 	struct conn k;
@@ -400,6 +422,7 @@ static void test_blocking_wait_woken_by_data(void **state)
 	conn_init(&k, true);
 	assert_int_equal(add(&k, k.sfd, EPOLLIN, 42), 0);
 	assert_int_equal(pthread_create(&t, NULL, do_wait, &w), 0);
+	wait_asleep(&k);
 	for (int i = 0; i < 200 && !w.done; i++) {
 		drive(&k, 1);
 		sched_yield();
@@ -429,6 +452,7 @@ static void test_blocking_wait_times_out_on_stack_clock(void **state)
 	assert_int_equal(add(&k, k.sfd, EPOLLIN, 1), 0);
 	start = ust_stack_now(k.s);
 	assert_int_equal(pthread_create(&t, NULL, do_wait, &w), 0);
+	wait_asleep(&k);
 	for (int i = 0; i < 5000 && !w.done; i++) {
 		drive(&k, 1);
 		sched_yield();
@@ -437,16 +461,6 @@ static void test_blocking_wait_times_out_on_stack_clock(void **state)
 	assert_int_equal(w.ret, 0);
 	assert_true(ust_stack_now(k.s) - start >= 300 * MS);
 	conn_free(&k);
-}
-
-static bool asleep(struct conn *k)
-{
-	uint32_t n;
-
-	ust_stack_lock(k->s);
-	n = ep_waiters(ust_stack_sockets(k->s), k->ep);
-	ust_stack_unlock(k->s);
-	return n > 0;
 }
 
 /* close() of an instance a thread waits on: the waiter keeps it (as its file
@@ -464,9 +478,7 @@ static void test_close_epfd_while_waiting(void **state)
 	assert_int_equal(add(&k, k.sfd, EPOLLIN, 1), 0);
 	start = ust_stack_now(k.s);
 	assert_int_equal(pthread_create(&t, NULL, do_wait, &w), 0);
-	for (int i = 0; i < 100000 && !asleep(&k); i++)
-		sched_yield();
-	assert_true(asleep(&k));
+	wait_asleep(&k);
 	assert_int_equal(ust_close(k.s, k.ep), 0);
 	expect_err(ust_close(k.s, k.ep), EBADF);
 	client_send(&k, "late");       /* no longer watched: does not end the wait */
